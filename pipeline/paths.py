@@ -1,0 +1,25 @@
+"""Where each stage's artefacts live. dvc.yaml spells the same paths; keep the two in step."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def ingested(source: str) -> Path:
+    return Path("data/ingested") / f"{source}.parquet"
+
+
+def ingest_rejects(source: str) -> Path:
+    return Path("data/ingested") / f"{source}.rejects.jsonl"
+
+
+def normalised(source: str) -> Path:
+    return Path("data/normalised") / f"{source}.parquet"
+
+
+def normalise_rejects(source: str) -> Path:
+    return Path("data/normalised") / f"{source}.rejects.jsonl"
+
+
+def stage_metrics(stage: str, source: str) -> Path:
+    return Path("metrics") / stage / f"{source}.json"

@@ -1,0 +1,84 @@
+"""`html` format: a folder of saved article pages; main text, title and date by trafilatura.
+
+trafilatura is given the decoded page as a string, so it never fetches anything; scripts are not
+executed (lxml only builds a tree). The page's declared charset is honoured when it decodes cleanly,
+otherwise the bytes are detected like any other file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import trafilatura
+
+from pipeline.encoding import DecodeError, decode_bytes
+from pipeline.records import Article, Reject
+from pipeline.sources import register
+from pipeline.sources.common import check_text, list_files, make_article, parse_date
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+
+
+def declared_charset(data: bytes) -> str | None:
+    m = _META_CHARSET.search(data[:4096])
+    return m.group(1).decode("ascii", "replace") if m else None
+
+
+def extract_page(html_text: str, url: str | None = None) -> dict[str, Any] | None:
+    """Main text, title, date and URL of one page, or None when the page has no main text."""
+    doc = trafilatura.bare_extraction(
+        html_text,
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=False,
+        favor_precision=True,
+        deduplicate=False,
+        date_extraction_params={"extensive_search": True, "original_date": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z"},
+    )
+    if doc is None:
+        return None
+    fields = doc.as_dict()
+    if not (fields.get("text") or "").strip():
+        return None
+    return fields
+
+
+@register("html")
+def read_html_folder(source: str, path: Path, options: dict[str, Any]) -> Iterator[Article | Reject]:
+    tz = options.get("timezone", "+08:00")
+    for file in list_files(path, options.get("glob", "*.htm*")):
+        origin = str(file)
+        data = file.read_bytes()
+        try:
+            decoded = decode_bytes(data, options.get("encoding") or declared_charset(data))
+        except DecodeError as exc:
+            yield Reject(source, "ingest", origin, exc.reason, exc.detail, doc_id=file.stem)
+            continue
+        try:
+            doc = extract_page(decoded.text)
+        except Exception as exc:
+            yield Reject(source, "ingest", origin, "html_unparseable", f"{type(exc).__name__}: {exc}",
+                         doc_id=file.stem)
+            continue
+        if doc is None:
+            yield Reject(source, "ingest", origin, "no_main_text", "trafilatura found no article text",
+                         doc_id=file.stem)
+            continue
+        bad = check_text(source, origin, doc.get("text"), file.stem)
+        if bad:
+            yield bad
+            continue
+        yield make_article(
+            source=source,
+            native_id=file.stem,
+            text=doc["text"],
+            title=doc.get("title"),
+            url=doc.get("url"),
+            published_at=parse_date(doc.get("date"), tz),
+            origin=origin,
+            encoding=decoded.encoding,
+        )

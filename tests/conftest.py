@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SEED = REPO / "data" / "sources" / "seed" / "platform-interop-article.txt"
+
+# Realistic article text used across tests (written for this project).
+SIMPLIFIED = (
+    "京东物流第三季度亏损扩大，而拼多多营收大增。分析人士认为，美团的外卖业务并非没有隐忧，"
+    "但其到店业务表现强劲，整体前景乐观。"
+)
+TRADITIONAL = (
+    "騰訊總裁劉熾平回應了平臺互聯的問題。他指出，騰訊的生態環境本質上是開放的，"
+    "港股收市時恆指上升，科技股普遍向好。"
+)
+
+
+@pytest.fixture
+def repo() -> Path:
+    return REPO
+
+
+@pytest.fixture
+def seed_text() -> str:
+    return SEED.read_text(encoding="utf-8")
