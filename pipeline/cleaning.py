@@ -25,11 +25,6 @@ _INVISIBLE = re.compile(
 _WIDE = re.compile("[\uff01-\uff5e\uf900-\ufaff\u2f00-\u2fdf]")
 _KEEP_WIDE = set("！＂＇（），：；？［］｛｝～｟｠")
 _SPACES = re.compile("[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
-_CJK = (
-    "\u2e80-\u2fff\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-    "\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65"
-)
-_SPACE_BETWEEN_CJK = re.compile(f"(?<=[{_CJK}]) (?=[{_CJK}])")
 _LINE_EDGE_SPACES = re.compile(r"^ +| +$", re.MULTILINE)
 _BLANK_LINES = re.compile(r"\n{2,}")
 _BULLET = re.compile(r"^[\s•·●▪◆■*\-–—>»]+")
@@ -56,10 +51,10 @@ def fold_width(t: MappedText) -> MappedText:
 
 
 def clean_spaces(t: MappedText) -> MappedText:
-    """One ASCII space for any run of spaces; none between Chinese characters (scraping artefacts),
-    none at line edges. Spaces between Latin words ("Tik Tok", "Aauto Quicker") stay."""
+    """One ASCII space for any run of spaces (ideographic and no-break included), none at line
+    edges. A space between Chinese characters is kept: in headlines and scraped text it separates
+    clauses (台积电良率优于预期 三星再传延宕), which sentiment scope needs."""
     t = t.sub(_SPACES, " ")
-    t = t.sub(_SPACE_BETWEEN_CJK, "")
     return t.sub(_LINE_EDGE_SPACES, "")
 
 

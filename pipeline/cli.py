@@ -71,6 +71,68 @@ def cmd_normalise(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_build_models(args: argparse.Namespace) -> int:
+    from pipeline.build_models import build_pipeline
+    from pipeline.fetch import load_pins
+
+    params = load_params(args.params)
+    seg = params.get("segment") or {}
+    manifest = build_pipeline(
+        paths.MODEL_DIR,
+        segmenter=seg.get("segmenter", "pkuseg"),
+        kb_path=(params.get("kb") or {}).get("path", "data/kb"),
+        extra_words=seg.get("user_words") or [],
+        max_sentence_chars=int(seg.get("max_sentence_chars", 200)),
+        pins=load_pins(),
+    )
+    print(f"built {paths.MODEL_DIR}: segmenter={manifest['segmenter']} user_words={manifest['user_words']} "
+          f"kb_entries={manifest['kb_entries']}")
+    return 0
+
+
+def cmd_segment(args: argparse.Namespace) -> int:
+    from pipeline.segment import segment_source
+
+    params = load_params(args.params)
+    source_options(params, args.source)
+    seg = params.get("segment") or {}
+    tally = segment_source(
+        args.source,
+        paths.normalised(args.source),
+        paths.segmented(args.source),
+        paths.segment_rejects(args.source),
+        paths.stage_metrics("segment", args.source),
+        paths.MODEL_DIR,
+        n_process=int(args.n_process or seg.get("n_process", 1)),
+        part_size=int(seg.get("part_size", 500)),
+    )
+    print(tally.summary())
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    if args.task == "segmentation":
+        from pipeline.evaluation.segmentation import evaluate_segmentation
+        from pipeline.nlp import load_nlp
+
+        nlp = load_nlp(args.model)
+        cut = nlp.tokenizer.cut
+        if args.baseline:
+            from pipeline.zh_tokenizer import load_pkuseg
+
+            tok = nlp.tokenizer
+            raw = load_pkuseg(tok._pkuseg_dir, (), tok._other_words)
+            cut = raw.cut
+        result = evaluate_segmentation(args.corpus, args.data_dir, cut, args.opencc, args.limit)
+        result["segmenter"] = "raw-pkuseg" if args.baseline else "pipeline"
+    else:
+        raise SystemExit(f"unknown evaluation task {args.task!r}")
+    print(json.dumps(result, ensure_ascii=False, sort_keys=True))
+    return 0
+
+
 def cmd_show(args: argparse.Namespace) -> int:
     from pipeline.show import show
 
@@ -90,6 +152,25 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("normalise", help="script conversion and cleaning for one source")
     p.add_argument("source")
     p.set_defaults(func=cmd_normalise)
+
+    p = sub.add_parser("build-models", help="fetch pinned model files and build models/zh_pipeline")
+    p.set_defaults(func=cmd_build_models)
+
+    p = sub.add_parser("segment", help="words and sentences for one source (DocBin parts)")
+    p.add_argument("source")
+    p.add_argument("--n-process", type=int, default=None, help="override segment.n_process")
+    p.set_defaults(func=cmd_segment)
+
+    p = sub.add_parser("evaluate", help="score a component against a public gold set (read by path)")
+    p.add_argument("task", choices=["segmentation"])
+    p.add_argument("--corpus", help="segmentation: pku | msr | cityu | as")
+    p.add_argument("--data-dir", required=True, help="folder of the gold data set")
+    p.add_argument("--model", default=str(paths.MODEL_DIR))
+    p.add_argument("--opencc", default=None, help="override the OpenCC configuration used for the corpus")
+    p.add_argument("--limit", type=int, default=None, help="score only the first N gold lines")
+    p.add_argument("--baseline", action="store_true",
+                   help="segmentation: score raw pkuseg (default model and dictionary, no company words)")
+    p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("show", help="print the result table of the last stage that has run")
     p.set_defaults(func=cmd_show)

@@ -23,3 +23,14 @@ def normalise_rejects(source: str) -> Path:
 
 def stage_metrics(stage: str, source: str) -> Path:
     return Path("metrics") / stage / f"{source}.json"
+
+
+def segmented(source: str) -> Path:
+    return Path("data/segmented") / source
+
+
+def segment_rejects(source: str) -> Path:
+    return Path("data/segmented") / f"{source}.rejects.jsonl"
+
+
+MODEL_DIR = Path("models/zh_pipeline")

@@ -26,3 +26,13 @@ def repo() -> Path:
 @pytest.fixture
 def seed_text() -> str:
     return SEED.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def baseline_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the project with only the seed source, after a full `dvc repro` (built once)."""
+    from tests.dvc_helpers import copy_repo, dvc
+
+    root = copy_repo(tmp_path_factory.mktemp("baseline") / "repo", sources=["seed"])
+    dvc(root, "repro")
+    return root

@@ -14,12 +14,13 @@ import yaml
 from tests.conftest import REPO
 
 # Build outputs and caches that a fresh copy must not inherit.
-_SKIP = {".venv", ".git", ".pytest_cache", ".ruff_cache", "__pycache__", "ingested", "normalised", "tmp"}
+_SKIP = {".venv", ".git", ".pytest_cache", ".ruff_cache", "__pycache__", "ingested", "normalised", "segmented",
+         "zh_pipeline", "tmp", "cache", ".cache"}
 _RAN = re.compile(r"^Running stage '([^']+)'", re.MULTILINE)
 
 
 def copy_repo(dest: Path, sources: list[str]) -> Path:
-    """Copy the project to `dest` with only the named sources configured."""
+    """Copy the project to `dest` with only the named sources configured and no build outputs."""
 
     def ignore(directory: str, names: list[str]) -> set[str]:
         rel = Path(directory).relative_to(REPO)
@@ -27,7 +28,7 @@ def copy_repo(dest: Path, sources: list[str]) -> Path:
         if rel == Path("data/sources"):
             skipped |= {n for n in names if n not in sources}
         if rel == Path("."):
-            skipped |= {"dvc.lock", "metrics"}
+            skipped |= {"dvc.lock", "metrics", "plots", "reports"}
         return skipped
 
     shutil.copytree(REPO, dest, ignore=ignore, symlinks=True)
@@ -35,6 +36,12 @@ def copy_repo(dest: Path, sources: list[str]) -> Path:
     params["sources"] = {k: v for k, v in params["sources"].items() if k in sources}
     write_params(dest, params)
     subprocess.run(["git", "init", "-q"], cwd=dest, check=True)
+    return dest
+
+
+def clone_tree(src: Path, dest: Path) -> Path:
+    """A copy of a prepared repository, outputs, dvc.lock and DVC cache included."""
+    shutil.copytree(src, dest, symlinks=True)
     return dest
 
 
@@ -50,6 +57,8 @@ def dvc(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     env["NEWSLENS_PROGRESS"] = "0"
+    # Share the project's download cache so a copy does not fetch the pinned model files again.
+    env["NEWSLENS_CACHE"] = str(REPO / ".cache" / "downloads")
     proc = subprocess.run([str(Path(sys.executable).parent / "dvc"), *args], cwd=root, env=env,
                           capture_output=True, text=True)
     if proc.returncode != 0:

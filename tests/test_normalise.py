@@ -68,7 +68,7 @@ def test_evidence_maps_back_to_original_script(normaliser: Normaliser, seed_text
 def test_width_invisible_and_spaces(normaliser: Normaliser) -> None:
     raw = "ＡＩ芯片\u200b销量２０２６年增长３５％，阿\u200d里\ufeff巴巴　股价上涨。\x07Tik  Tok 与 京东\ue000合作！"
     result = normaliser.normalise(raw)
-    assert result.text == "AI芯片销量2026年增长35%，阿里巴巴股价上涨。Tik Tok 与京东合作！"
+    assert result.text == "AI芯片销量2026年增长35%，阿里巴巴 股价上涨。Tik Tok 与 京东合作！"
     # Chinese punctuation stays full width
     assert "，" in result.text and "！" in result.text
     start = result.text.index("阿里巴巴")

@@ -47,6 +47,15 @@ def extract_page(html_text: str, url: str | None = None) -> dict[str, Any] | Non
     return fields
 
 
+def strip_title_line(text: str | None, title: str | None) -> str | None:
+    """trafilatura keeps the page's <h1> as the first line of the text; the title is a field of its
+    own in every format, so it is not repeated in the body (it would be counted twice)."""
+    if not text or not title:
+        return text
+    first, _, rest = text.partition("\n")
+    return rest if first.strip() == title.strip() and rest.strip() else text
+
+
 @register("html")
 def read_html_folder(source: str, path: Path, options: dict[str, Any]) -> Iterator[Article | Reject]:
     tz = options.get("timezone", "+08:00")
@@ -68,14 +77,15 @@ def read_html_folder(source: str, path: Path, options: dict[str, Any]) -> Iterat
             yield Reject(source, "ingest", origin, "no_main_text", "trafilatura found no article text",
                          doc_id=file.stem)
             continue
-        bad = check_text(source, origin, doc.get("text"), file.stem)
+        text = strip_title_line(doc.get("text"), doc.get("title"))
+        bad = check_text(source, origin, text, file.stem)
         if bad:
             yield bad
             continue
         yield make_article(
             source=source,
             native_id=file.stem,
-            text=doc["text"],
+            text=text,
             title=doc.get("title"),
             url=doc.get("url"),
             published_at=parse_date(doc.get("date"), tz),

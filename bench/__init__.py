@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): throughput, memory and scaling, reported in docs/benchmarks.md."""

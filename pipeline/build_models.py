@@ -1,0 +1,93 @@
+"""build_models stage: fetch pinned model files, convert them, build and save the spaCy pipeline.
+
+The output, models/zh_pipeline/, is an ordinary spaCy pipeline directory (`spacy.load` works after
+`import pipeline.nlp`) holding no pickle: pkuseg's feature table is converted from the sdist's
+features.pkl to msgpack here, once, by an unpickler that admits only plain data.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import spacy
+import srsly
+
+from pipeline import fetch, safe_pickle
+from pipeline.kb import load_kb
+from pipeline.zh_tokenizer import NewsTokenizer
+
+
+def convert_pkuseg(archive: Path, members: dict[str, str], out_dir: Path) -> list[str]:
+    """Write features.msgpack and weights.npz to `out_dir`; return the default dictionary words."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    features = safe_pickle.loads_plain(fetch.read_member(archive, members["features"]))
+    if not isinstance(features, dict) or set(features) != {"unigram", "bigram", "feature_to_idx", "tag_to_idx"}:
+        raise ValueError("pkuseg features.pkl does not have the expected tables")
+    (out_dir / "features.msgpack").write_bytes(srsly.msgpack_dumps(features))
+    (out_dir / "weights.npz").write_bytes(fetch.read_member(archive, members["weights"]))
+    words = safe_pickle.loads_plain(fetch.read_member(archive, members["dictionary"]))
+    if not isinstance(words, str):
+        raise ValueError("pkuseg default dictionary is not a word list")
+    return sorted({w for w in words.strip().split("\n") if w})
+
+
+def _replace_dir(src: Path, dest: Path) -> None:
+    """Swap a finished build into place so a killed build never leaves a half-written model."""
+    old = dest.with_name(dest.name + ".old")
+    if old.exists():
+        shutil.rmtree(old)
+    if dest.exists():
+        dest.rename(old)
+    src.rename(dest)
+    if old.exists():
+        shutil.rmtree(old)
+
+
+def build_pipeline(
+    out_dir: str | os.PathLike[str],
+    segmenter: str,
+    kb_path: str | os.PathLike[str],
+    extra_words: Iterable[str],
+    max_sentence_chars: int,
+    pins: dict[str, dict[str, Any]],
+    cache: Path = fetch.DEFAULT_CACHE,
+) -> dict[str, Any]:
+    out = Path(out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    kb = load_kb(kb_path)
+    words = sorted(set(kb.dictionary_words()) | {w.strip() for w in extra_words if w.strip()})
+    manifest: dict[str, Any] = {"segmenter": segmenter, "kb_entries": len(kb), "user_words": len(words),
+                                "sources": {}}
+    with tempfile.TemporaryDirectory(prefix=".build-", dir=out.parent) as tmp:
+        staging = Path(tmp)
+        nlp = spacy.blank(
+            "zh",
+            config={"nlp": {"tokenizer": {"@tokenizers": "newslens.zh_tokenizer.v1", "segmenter": segmenter,
+                                          "max_sentence_chars": max_sentence_chars}}},
+        )
+        tokenizer: NewsTokenizer = nlp.tokenizer  # type: ignore[assignment]
+        if segmenter == "pkuseg":
+            pin = pins["pkuseg"]
+            archive = fetch.fetch(pin, cache)
+            default_words = convert_pkuseg(archive, pin["members"], staging / "pkuseg")
+            tokenizer.setup(words, staging / "pkuseg", default_words)
+            manifest["sources"]["pkuseg"] = {k: pin[k] for k in ("requirement", "file", "sha256", "licence")}
+        else:
+            tokenizer.setup(words)
+            manifest["sources"]["jieba"] = {"requirement": "jieba==0.42.1", "licence": "MIT"}
+        nlp.meta["name"] = "newslens_zh"
+        nlp.meta["version"] = "0.1.0"
+        nlp.meta["description"] = "Chinese news segmentation with a company dictionary (newslens build_models)"
+        nlp.meta["license"] = manifest["sources"].get("pkuseg", manifest["sources"].get("jieba"))["licence"]
+        built = staging / "zh_pipeline"
+        nlp.to_disk(built)
+        (built / "newslens.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True)
+                                             + "\n", encoding="utf-8")
+        _replace_dir(built, out)
+    return manifest

@@ -1,0 +1,1 @@
+"""Evaluation against public gold sets, read by path (their terms forbid copying them)."""

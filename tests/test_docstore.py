@@ -1,0 +1,45 @@
+"""The fast DocBin path gives exactly the documents that Doc + DocBin.add would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from spacy.tokens import Doc, DocBin
+from spacy.vocab import Vocab
+
+from pipeline.docstore import ATTRS, DocPartWriter, append_tokens, iter_docs
+
+SAMPLES = [
+    (["阿里巴巴", "股价", "上涨", "。", "\n", "JD.COM", "下跌"], [False, False, False, False, False, True, False],
+     [True, False, False, False, True, False, False]),
+    (["Tik", "Tok", "与", "淘宝", "？"], [True, True, False, False, False], [True, False, False, False, False]),
+]
+
+
+def test_append_tokens_matches_docbin_add() -> None:
+    vocab = Vocab()
+    fast, slow = DocBin(attrs=ATTRS), DocBin(attrs=ATTRS)
+    for words, spaces, starts in SAMPLES:
+        append_tokens(fast, words, spaces, starts)
+        slow.add(Doc(vocab, words=words, spaces=spaces, sent_starts=starts))
+    a = list(DocBin().from_bytes(fast.to_bytes()).get_docs(Vocab()))
+    b = list(DocBin().from_bytes(slow.to_bytes()).get_docs(Vocab()))
+    for x, y in zip(a, b, strict=True):
+        assert x.text_with_ws == y.text_with_ws
+        assert [t.text for t in x] == [t.text for t in y]
+        assert [t.is_sent_start for t in x] == [t.is_sent_start for t in y]
+        assert [s.text for s in x.sents] == [s.text for s in y.sents]
+    assert (fast.tokens[0] == slow.tokens[0]).all()
+
+
+def test_parts_and_ids_round_trip(tmp_path: Path) -> None:
+    with DocPartWriter(tmp_path / "seg", part_size=1) as writer:
+        for i, (words, spaces, starts) in enumerate(SAMPLES):
+            chunk = DocBin(attrs=ATTRS)
+            append_tokens(chunk, words, spaces, starts)
+            writer.add_docbin(chunk, [f"s:{i}"])
+    docs = list(iter_docs(tmp_path / "seg", Vocab()))
+    assert [d.user_data["doc_id"] for d in docs] == ["s:0", "s:1"]
+    assert docs[1].text == "Tik Tok 与淘宝？"
+    assert sorted(p.name for p in (tmp_path / "seg").iterdir()) == ["doc_ids.json", "part-00000.spacy",
+                                                                    "part-00001.spacy"]
