@@ -24,6 +24,12 @@ _INVISIBLE = re.compile(
 # URLs are folded with the letters and digits.
 _WIDE = re.compile("[\uff01-\uff5e\uf900-\ufaff\u2f00-\u2fdf]")
 _KEEP_WIDE = set("！＂＇（），：；？［］｛｝～｟｠")
+# ASCII punctuation written inside Chinese text (content farms do this): pkuseg glues it to a
+# neighbouring Latin word (如此一来,Tik), so it becomes the Chinese full-width mark when a Chinese
+# character stands on either side. Digits on both sides (1,000; 3:2) are left alone.
+_HAN_CLASS = "\u3400-\u4dbf\u4e00-\u9fff"
+_ASCII_PUNCT = re.compile(f"(?<=[{_HAN_CLASS}])[,;:?!]|[,;:?!](?=[{_HAN_CLASS}])")
+_FULL_PUNCT = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！"}
 _SPACES = re.compile("[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 _LINE_EDGE_SPACES = re.compile(r"^ +| +$", re.MULTILINE)
 _BLANK_LINES = re.compile(r"\n{2,}")
@@ -48,6 +54,10 @@ def _fold(m: re.Match[str]) -> str:
 def fold_width(t: MappedText) -> MappedText:
     """NFKC for full-width Latin letters, digits and number symbols (ＡＩ → AI, ２０２６ → 2026)."""
     return t.sub(_WIDE, _fold)
+
+
+def chinese_punctuation(t: MappedText) -> MappedText:
+    return t.sub(_ASCII_PUNCT, lambda m: _FULL_PUNCT[m.group(0)])
 
 
 def clean_spaces(t: MappedText) -> MappedText:

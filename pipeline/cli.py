@@ -110,6 +110,45 @@ def cmd_segment(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ner_params(params: dict[str, Any]) -> dict[str, Any]:
+    from pipeline.company_matcher import DEFAULT_CUES
+
+    ner = params.get("ner") or {}
+    return {
+        "kb_path": (params.get("kb") or {}).get("path", "data/kb"),
+        "cues": ner.get("context_cues") or list(DEFAULT_CUES),
+        "cue_window": int(ner.get("cue_window", 3)),
+    }
+
+
+def cmd_ner(args: argparse.Namespace) -> int:
+    from pipeline.ner import ner_source
+
+    params = load_params(args.params)
+    source_options(params, args.source)
+    tally = ner_source(
+        args.source,
+        paths.segmented(args.source),
+        paths.entities(args.source),
+        paths.unlinked(args.source),
+        paths.stage_metrics("ner", args.source),
+        paths.MODEL_DIR,
+        **_ner_params(params),
+    )
+    print(tally.summary())
+    return 0
+
+
+def cmd_analyse(args: argparse.Namespace) -> int:
+    from pipeline.analyse import analyse_text, format_json, format_table
+
+    params = load_params(args.params)
+    raw = sys.stdin.read() if args.file == "-" else Path(args.file).read_bytes()
+    result = analyse_text(raw, params, paths.MODEL_DIR)
+    print(format_json(result) if args.json else format_table(result))
+    return 0
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     import json
 
@@ -127,6 +166,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             cut = raw.cut
         result = evaluate_segmentation(args.corpus, args.data_dir, cut, args.opencc, args.limit)
         result["segmenter"] = "raw-pkuseg" if args.baseline else "pipeline"
+    elif args.task == "ner":
+        from pipeline.evaluation.ner import chain_predictor, evaluate_ner, lac_predictor
+
+        if not args.dataset:
+            raise SystemExit("evaluate ner needs --dataset cfsc-ner | cluener | msra")
+        if args.predictor == "lac":
+            predict = lac_predictor()
+        else:
+            params = load_params(args.params)
+            predict = chain_predictor(args.model, unlinked_orgs=args.unlinked_orgs, **_ner_params(params))
+        result = evaluate_ner(args.dataset, args.data_dir, predict, args.split, args.limit)
+        result["predictor"] = args.predictor if args.predictor == "lac" else f"chain/{args.unlinked_orgs}"
     else:
         raise SystemExit(f"unknown evaluation task {args.task!r}")
     print(json.dumps(result, ensure_ascii=False, sort_keys=True))
@@ -161,9 +212,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-process", type=int, default=None, help="override segment.n_process")
     p.set_defaults(func=cmd_segment)
 
+    p = sub.add_parser("ner", help="companies (KB + model) and PER/LOC/ORG for one source")
+    p.add_argument("source")
+    p.set_defaults(func=cmd_ner)
+
+    p = sub.add_parser("analyse", help="the whole chain on one article, without DVC")
+    p.add_argument("file", help="a text file, or - for stdin")
+    p.add_argument("--json", action="store_true", help="one JSON object per company, one per line")
+    p.set_defaults(func=cmd_analyse)
+
     p = sub.add_parser("evaluate", help="score a component against a public gold set (read by path)")
-    p.add_argument("task", choices=["segmentation"])
+    p.add_argument("task", choices=["segmentation", "ner"])
     p.add_argument("--corpus", help="segmentation: pku | msr | cityu | as")
+    p.add_argument("--dataset", help="ner: cfsc-ner | cluener | msra")
+    p.add_argument("--split", default=None, help="ner: data set split (default: its test/dev split)")
+    p.add_argument("--predictor", choices=["chain", "lac"], default="chain",
+                   help="ner: the pipeline's chain (default) or LAC alone, for comparison")
+    p.add_argument("--unlinked-orgs", choices=["suffix", "all", "none"], default="suffix",
+                   help="ner chain: count unlinked model ORGs with company-like names as companies")
     p.add_argument("--data-dir", required=True, help="folder of the gold data set")
     p.add_argument("--model", default=str(paths.MODEL_DIR))
     p.add_argument("--opencc", default=None, help="override the OpenCC configuration used for the corpus")

@@ -328,6 +328,9 @@ class LacTagger:
         return result
 
 
+CHAR_SPANS_KEY = "lac_char_spans"
+
+
 class LacNer:
     """spaCy component: LAC's PER/LOC/ORG spans into `doc.spans["lac"]`, leaving `doc.ents` alone.
 
@@ -341,6 +344,9 @@ class LacNer:
         self.tagger = LacTagger(labels=labels, batch_size=batch_size)
 
     def _set(self, doc: Doc, ents: list[tuple[int, int, str]]) -> Doc:
+        # Exact character spans too: token-aligned spans are expanded to word edges, and linking
+        # and reporting want the model's own string.
+        doc.user_data[CHAR_SPANS_KEY] = list(ents)
         spans = []
         for s, e, label in ents:
             span = doc.char_span(s, e, label=label, alignment_mode="expand")

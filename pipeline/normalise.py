@@ -1,9 +1,10 @@
 """Normalise stage: one Simplified, clean text per article, with a map back to the original.
 
 Order matters: newlines and invisible characters go first (they hide words from every later
-pattern), then width, then spaces; script detection runs on that cleaned original; OpenCC converts;
-variant characters the converter leaves are folded; boilerplate patterns (written once, in
-Simplified) drop whole lines; corrupted spans are flagged on the final text.
+pattern), then width, ASCII punctuation inside Chinese text, then spaces; script detection runs
+on that cleaned original; OpenCC converts; variant characters the converter leaves are folded;
+boilerplate patterns (written once, in Simplified) drop whole lines; corrupted spans are flagged
+on the final text.
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ class Normaliser:
         t = cleaning.unify_newlines(t)
         t = cleaning.drop_invisible(t)
         t = cleaning.fold_width(t)
+        t = cleaning.chinese_punctuation(t)
         return cleaning.clean_spaces(t)
 
     def _convert(self, t: MappedText, config: str) -> MappedText:

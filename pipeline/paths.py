@@ -34,3 +34,11 @@ def segment_rejects(source: str) -> Path:
 
 
 MODEL_DIR = Path("models/zh_pipeline")
+
+
+def entities(source: str) -> Path:
+    return Path("data/entities") / f"{source}.parquet"
+
+
+def unlinked(source: str) -> Path:
+    return Path("data/entities") / f"{source}.unlinked.csv"

@@ -29,7 +29,7 @@ def test_scores_on_original_characters(tmp_path: Path) -> None:
 
     def cut(text: str) -> list[str]:
         # a fixed "segmenter" over the Simplified text: 腾讯股价/上升 and 阿里巴巴/开放/平台
-        assert "騰" not in text and "平台" in text or "腾讯" in text
+        assert ("騰" not in text and "平台" in text) or "腾讯" in text
         return {"腾讯股价上升": ["腾讯股价", "上升"], "阿里巴巴开放平台": ["阿里巴巴", "开放", "平台"]}[text]
 
     result = evaluate_segmentation("cityu", root, cut)

@@ -57,7 +57,7 @@ def test_evidence_maps_back_to_original_script(normaliser: Normaliser, seed_text
     result = normaliser.normalise(seed_text)
     for phrase, original in [
         ("腾讯总裁刘炽平回应了平台互联的问题", "騰訊總裁劉熾平回應了平臺互聯的問題"),
-        ("这对于天然依赖流量的电商业态来说,简直是雪中送炭", "這對於天然依賴流量的電商業態來說,簡直是雪中送炭"),
+        ("这对于天然依赖流量的电商业态来说，简直是雪中送炭", "這對於天然依賴流量的電商業態來說,簡直是雪中送炭"),
         ("相信很多企业都乐于和阿里沟通", "相信很多企業都樂於和阿裏溝通"),
     ]:
         start = result.text.index(phrase)
@@ -122,3 +122,8 @@ def test_boilerplate_only_short_lines(normaliser: Normaliser) -> None:
     result = normaliser.normalise(raw)
     assert result.text == long_sentence
     assert result.removed_lines == 3
+
+
+def test_ascii_punctuation_in_chinese_becomes_full_width(normaliser: Normaliser) -> None:
+    result = normaliser.normalise("如此一来,Tik Tok、Aauto Quicker等商家:市值1,000亿?比分3:2!")
+    assert result.text == "如此一来，Tik Tok、Aauto Quicker等商家：市值1,000亿？比分3:2!"

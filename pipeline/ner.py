@@ -1,0 +1,228 @@
+"""NER stage: knowledge-base companies, statistical PER/LOC/ORG, and linking, as spaCy components.
+
+The pipeline is the built tokenizer plus three components added at run time (so a KB edit does not
+need a model rebuild to take effect in matching):
+
+    company_ruler   KB names on tokens (+ long names on characters); unambiguous names get their id
+    lac_ner         Baidu LAC spans in doc.spans["lac"] (pipeline.lac_ner)
+    company_linker  decides ambiguous names, keeps model spans that do not overlap a KB mention,
+                    links model ORG strings to the KB, writes doc._.mentions and doc.ents
+"""
+
+from __future__ import annotations
+
+import bisect
+import csv
+import io
+import os
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import pyarrow as pa
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from pipeline import lac_ner
+from pipeline.accounting import Tally
+from pipeline.artefacts import ParquetBatchWriter, atomic_open, write_json
+from pipeline.company_matcher import DEFAULT_CUES, CompanyMatcher, Mention
+from pipeline.company_names import looks_like_company
+from pipeline.docstore import count_docs, iter_docs
+from pipeline.kb import KnowledgeBase, load_kb
+from pipeline.linker import Linker
+from pipeline.nlp import load_nlp
+from pipeline.progress import progress
+
+if not Doc.has_extension("mentions"):
+    Doc.set_extension("mentions", default=None)
+if not Doc.has_extension("kb_proposals"):
+    Doc.set_extension("kb_proposals", default=None)
+
+ENTITY_SCHEMA = pa.schema(
+    [
+        ("doc_id", pa.string()),
+        ("source", pa.string()),
+        ("sent_id", pa.int32()),
+        ("start_char", pa.int32()),
+        ("end_char", pa.int32()),
+        ("text", pa.string()),
+        ("label", pa.string()),
+        ("company_id", pa.string()),
+        ("group_id", pa.string()),
+        ("method", pa.string()),
+        # A linked company/subsidiary/brand, or an unlinked ORG whose name ends like a company's.
+        ("is_company", pa.bool_()),
+    ]
+)
+
+COMPANY_KINDS = frozenset({"company", "subsidiary", "brand"})
+
+_KB_CACHE: dict[str, KnowledgeBase] = {}
+
+
+def _kb(path: str) -> KnowledgeBase:
+    if path not in _KB_CACHE:
+        _KB_CACHE[path] = load_kb(path)
+    return _KB_CACHE[path]
+
+
+class CompanyRuler:
+    def __init__(self, nlp: Language, kb_path: str, cues: list[str], cue_window: int) -> None:
+        self.kb = _kb(kb_path)
+        self.matcher = CompanyMatcher(self.kb, nlp.vocab, nlp.make_doc, cues, cue_window)
+
+    def __call__(self, doc: Doc) -> Doc:
+        token_cands = self.matcher.candidates(doc)
+        covered = [(m.start, m.end) for _, _, m in token_cands]
+        doc._.kb_proposals = (token_cands, self.matcher.char_candidates(doc.text, covered))
+        return doc
+
+
+class CompanyLinker:
+    def __init__(self, nlp: Language, name: str, ruler: str) -> None:
+        self.nlp = nlp
+        self.ruler_name = ruler
+        self._linker: Linker | None = None
+
+    @property
+    def ruler(self) -> CompanyRuler:
+        return self.nlp.get_pipe(self.ruler_name)  # type: ignore[return-value]
+
+    def __call__(self, doc: Doc) -> Doc:
+        ruler = self.ruler
+        if self._linker is None:
+            self._linker = Linker(ruler.kb)
+        model = doc.user_data.get(lac_ner.CHAR_SPANS_KEY, [])
+        token_cands, char_cands = doc._.kb_proposals or ([], [])
+        companies = ruler.matcher.decide(doc, token_cands, char_cands, model)
+        mentions: list[Mention] = list(companies)
+        taken = [(m.start, m.end) for m in companies]
+        for s, e, label in model:
+            if any(s < te and ts < e for ts, te in taken):
+                continue
+            text = doc.text[s:e]
+            cid = self._linker.link(text) if label == "ORG" else None
+            mentions.append(Mention(s, e, text, label, cid, "model"))
+        mentions.sort(key=lambda m: (m.start, m.end))
+        doc._.mentions = mentions
+        ents: list[Span] = []
+        last = 0
+        for m in mentions:
+            span = doc.char_span(m.start, m.end, label=m.label, kb_id=m.company_id or "")
+            if span is not None and span.start >= last:
+                ents.append(span)
+                last = span.end
+        doc.ents = ents
+        return doc
+
+
+@Language.factory("company_ruler", default_config={"kb_path": "data/kb", "cues": list(DEFAULT_CUES),
+                                                   "cue_window": 3})
+def make_company_ruler(nlp: Language, name: str, kb_path: str, cues: list[str], cue_window: int) -> CompanyRuler:
+    return CompanyRuler(nlp, kb_path, cues, cue_window)
+
+
+@Language.factory("company_linker", default_config={"ruler": "company_ruler"})
+def make_company_linker(nlp: Language, name: str, ruler: str) -> CompanyLinker:
+    return CompanyLinker(nlp, name, ruler)
+
+
+def ner_pipeline(model_path: str | os.PathLike[str], kb_path: str | os.PathLike[str],
+                 cues: Iterable[str] = DEFAULT_CUES, cue_window: int = 3) -> Language:
+    """The built tokenizer + company_ruler + lac_ner + company_linker."""
+    nlp = load_nlp(model_path)
+    if "company_ruler" not in nlp.pipe_names:
+        nlp.add_pipe("company_ruler", config={"kb_path": str(kb_path), "cues": list(cues),
+                                              "cue_window": cue_window})
+        nlp.add_pipe("lac_ner")
+        nlp.add_pipe("company_linker")
+    return nlp
+
+
+def sentence_index(doc: Doc) -> list[int]:
+    return [s.start_char for s in doc.sents]
+
+
+def mention_rows(doc: Doc, doc_id: str, source: str, kb: KnowledgeBase) -> list[dict[str, Any]]:
+    starts = sentence_index(doc)
+    rows = []
+    for m in doc._.mentions or []:
+        rows.append({
+            "doc_id": doc_id,
+            "source": source,
+            "sent_id": bisect.bisect_right(starts, m.start) - 1,
+            "start_char": m.start,
+            "end_char": m.end,
+            "text": m.text,
+            "label": m.label,
+            "company_id": m.company_id,
+            "group_id": kb.group_of(m.company_id) if m.company_id else None,
+            "method": m.method,
+            "is_company": (kb[m.company_id].kind in COMPANY_KINDS) if m.company_id
+            else (m.label == "ORG" and looks_like_company(m.text)),
+        })
+    return rows
+
+
+def sentence_of(doc: Doc, start: int) -> str:
+    for sent in doc.sents:
+        if sent.start_char <= start < sent.end_char:
+            return sent.text.strip()
+    return ""
+
+
+def ner_source(
+    name: str,
+    segmented_dir: str | os.PathLike[str],
+    out_path: str | os.PathLike[str],
+    unlinked_path: str | os.PathLike[str],
+    metrics_path: str | os.PathLike[str],
+    model_path: str | os.PathLike[str],
+    kb_path: str | os.PathLike[str],
+    cues: Iterable[str] = DEFAULT_CUES,
+    cue_window: int = 3,
+    batch_size: int = 64,
+) -> Tally:
+    nlp = ner_pipeline(model_path, kb_path, cues, cue_window)
+    kb = _kb(str(kb_path))
+    tally = Tally(name, "ner")
+    unlinked: Counter[str] = Counter()
+    examples: dict[str, str] = {}
+    per_method: Counter[str] = Counter()
+    total = count_docs(segmented_dir)
+
+    def docs() -> Iterator[Doc]:
+        yield from iter_docs(segmented_dir, nlp.vocab)
+
+    with ParquetBatchWriter(out_path, ENTITY_SCHEMA) as writer, progress(total, f"ner@{name}") as bar:
+        batch: list[dict[str, Any]] = []
+        for doc in nlp.pipe(docs(), batch_size=batch_size):
+            tally.records_in += 1
+            rows = mention_rows(doc, doc.user_data["doc_id"], name, kb)
+            for row in rows:
+                per_method[row["method"] if row["company_id"] else f"{row['method']}_unlinked_{row['label']}"] += 1
+                if row["label"] == "ORG" and row["company_id"] is None:
+                    unlinked[row["text"]] += 1
+                    examples.setdefault(row["text"], sentence_of(doc, row["start_char"]))
+            batch.extend(rows)
+            tally.records_out += 1
+            bar.update(1)
+            if len(batch) >= 2048:
+                writer.write_rows(batch)
+                batch = []
+        writer.write_rows(batch)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["text", "count", "looks_like_company", "example_sentence"])
+    for text, count in sorted(unlinked.items(), key=lambda kv: (-kv[1], kv[0])):
+        w.writerow([text, count, looks_like_company(text), examples[text]])
+    with atomic_open(unlinked_path) as fh:
+        fh.write(buf.getvalue())
+    metrics = tally.as_metrics()
+    metrics["mentions_by_method"] = dict(sorted(per_method.items()))
+    write_json(metrics_path, metrics)
+    tally.check()
+    return tally
+
+
