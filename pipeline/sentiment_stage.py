@@ -1,0 +1,171 @@
+"""Sentiment stage: one row per (article, company) and one per (article, group), with evidence.
+
+Reads, in the same document order, the source's segmented documents, its entity mentions and its
+normalised articles (for dates, titles and the offset map that quotes evidence in the original
+script). All three are streamed batch by batch, so memory does not grow with the source.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from spacy.vocab import Vocab
+
+from pipeline.accounting import Tally
+from pipeline.artefacts import ParquetBatchWriter, write_json
+from pipeline.docstore import count_docs, iter_docs
+from pipeline.kb import KnowledgeBase
+from pipeline.lexicons import load_lexicons
+from pipeline.offsets import original_span
+from pipeline.progress import progress
+from pipeline.sentiment import Lexicon, SentimentConfig, evidence, evidence_json, score_document
+
+SENTIMENT_SCHEMA = pa.schema(
+    [
+        ("doc_id", pa.string()),
+        ("source", pa.string()),
+        ("published_at", pa.string()),
+        ("title", pa.string()),
+        ("level", pa.string()),  # company | group
+        ("company_id", pa.string()),  # the group id on group rows
+        ("group_id", pa.string()),
+        ("mentions", pa.int32()),
+        ("score", pa.float64()),
+        ("label", pa.string()),
+        ("positive", pa.float64()),
+        ("negative", pa.float64()),
+        ("terms", pa.int32()),
+        ("evidence", pa.string()),  # JSON: [{sent_id, sentence, original, contribution, words}]
+        ("evidence_text", pa.string()),  # the deciding sentence in the article's original script
+        ("method", pa.string()),
+    ]
+)
+
+
+def _entity_groups(path: Path) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """(doc_id, rows) for each document with mentions, in file order."""
+    current: str | None = None
+    rows: list[dict[str, Any]] = []
+    cols = ["doc_id", "start_char", "end_char", "company_id", "group_id"]
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=4096, columns=cols):
+        for row in batch.to_pylist():
+            if row["doc_id"] != current:
+                if current is not None:
+                    yield current, rows
+                current, rows = row["doc_id"], []
+            rows.append(row)
+    if current is not None:
+        yield current, rows
+
+
+def _articles(path: Path) -> Iterator[dict[str, Any]]:
+    cols = ["doc_id", "published_at", "title", "text", "text_original", "offsets"]
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=128, columns=cols):
+        yield from batch.to_pylist()
+
+
+def score_rows(
+    doc_words: tuple[list[str], list[bool], list[bool]],
+    article: dict[str, Any],
+    mentions: list[dict[str, Any]],
+    source: str,
+    lexicon: Lexicon,
+    cfg: SentimentConfig,
+    kb: KnowledgeBase | None = None,
+) -> list[dict[str, Any]]:
+    words, spaces, starts = doc_words
+    text = article["text"]
+    anchors = article["offsets"]
+    original = article["text_original"]
+
+    def quote(s: int, e: int) -> str:
+        a, b = original_span(anchors, s, e)
+        return original[a:b]
+
+    rows = []
+    for level, key in (("company", "company_id"), ("group", "group_id")):
+        targets = [(m["start_char"], m["end_char"], m[key]) for m in mentions if m.get(key)]
+        if not targets:
+            continue
+        scores, sentences = score_document(words, spaces, starts, targets, lexicon, cfg)
+        for target, ts in sorted(scores.items()):
+            score = ts.score(cfg.smoothing)
+            label = cfg.label(score)
+            ev = evidence(ts, label, sentences, text, cfg.max_evidence, quote)
+            group = target if level == "group" else next(m["group_id"] for m in mentions if m[key] == target)
+            rows.append({
+                "doc_id": article["doc_id"],
+                "source": source,
+                "published_at": article["published_at"],
+                "title": article["title"],
+                "level": level,
+                "company_id": target,
+                "group_id": group,
+                "mentions": ts.mentions,
+                "score": round(score, 4),
+                "label": label,
+                "positive": round(ts.positive, 4),
+                "negative": round(ts.negative, 4),
+                "terms": len(ts.hits),
+                "evidence": evidence_json(ev),
+                "evidence_text": ev[0]["original"] if ev else "",
+                "method": "lexicon",
+            })
+    return rows
+
+
+def sentiment_source(
+    name: str,
+    segmented_dir: str | os.PathLike[str],
+    entities_path: str | os.PathLike[str],
+    normalised_path: str | os.PathLike[str],
+    out_path: str | os.PathLike[str],
+    metrics_path: str | os.PathLike[str],
+    lexicon_dir: str | os.PathLike[str],
+    cfg: SentimentConfig,
+) -> Tally:
+    lexicon = Lexicon(load_lexicons(Path(lexicon_dir)))
+    tally = Tally(name, "sentiment")
+    vocab = Vocab()
+    entity_iter = _entity_groups(Path(entities_path))
+    pending = next(entity_iter, None)
+    docs_with_companies = 0
+    rows_written = 0
+    total = count_docs(segmented_dir)
+    with ParquetBatchWriter(out_path, SENTIMENT_SCHEMA) as writer, progress(total, f"sentiment@{name}") as bar:
+        batch: list[dict[str, Any]] = []
+        for doc, article in zip(iter_docs(segmented_dir, vocab), _articles(Path(normalised_path)), strict=True):
+            tally.records_in += 1
+            doc_id = doc.user_data["doc_id"]
+            if doc_id != article["doc_id"]:
+                raise RuntimeError(f"segmented and normalised files disagree at {doc_id} / {article['doc_id']}")
+            mentions: list[dict[str, Any]] = []
+            if pending is not None and pending[0] == doc_id:
+                mentions = [m for m in pending[1] if m["company_id"]]
+                pending = next(entity_iter, None)
+            if mentions:
+                words = [t.text for t in doc]
+                spaces = [bool(t.whitespace_) for t in doc]
+                starts = [bool(t.is_sent_start) for t in doc]
+                rows = score_rows((words, spaces, starts), article, mentions, name, lexicon, cfg)
+                batch.extend(rows)
+                docs_with_companies += 1
+                rows_written += len(rows)
+            tally.records_out += 1
+            bar.update(1)
+            if len(batch) >= 1024:
+                writer.write_rows(batch)
+                batch = []
+        writer.write_rows(batch)
+    if pending is not None:
+        raise RuntimeError(f"entity rows for {pending[0]} do not match any segmented document")
+    metrics = tally.as_metrics()
+    metrics.update({"articles_with_companies": docs_with_companies, "rows": rows_written})
+    write_json(metrics_path, metrics)
+    tally.check()
+    return tally
