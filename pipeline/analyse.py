@@ -6,13 +6,12 @@ stages (same params.yaml), printed as a table or as JSON lines for scripts.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections import Counter, defaultdict
-from typing import Any
-
-import functools
 from pathlib import Path
+from typing import Any
 
 from pipeline.encoding import decode_bytes
 from pipeline.lexicons import load_lexicons

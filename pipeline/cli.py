@@ -180,7 +180,7 @@ def cmd_evaluate_gold(args: argparse.Namespace) -> int:
 
     params = load_params(args.params)
     kb = load_kb((params.get("kb") or {}).get("path", "data/kb"))
-    sources = sorted((params.get("sources") or {}))
+    sources = sorted(params.get("sources") or {})
     metrics = evaluate_gold(args.gold, [paths.sentiment(s) for s in sources], kb)
     write_json(args.out, metrics)
     print(json.dumps({k: metrics[k] for k in ("n", "accuracy", "macro_f1", "coverage")}))

@@ -82,7 +82,7 @@ def test_evidence_quotes_original_script(params: dict) -> None:
     assert {w["term"] for w in ev["words"]} >= {"强劲"}
 
 
-def test_sentiment_stage_rows(baseline_repo) -> None:  # noqa: ANN001
+def test_sentiment_stage_rows(baseline_repo) -> None:
     df = pd.read_parquet(baseline_repo / "data" / "sentiment" / "seed.parquet")
     assert set(df["level"]) == {"company", "group"}
     groups = df[df["level"] == "group"]
