@@ -187,6 +187,35 @@ def cmd_evaluate_gold(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_aggregate(args: argparse.Namespace) -> int:
+    from pipeline.aggregate import AggregateConfig, aggregate
+    from pipeline.kb import load_kb
+
+    params = load_params(args.params)
+    sources = sorted(params.get("sources") or {})
+    summary = aggregate(
+        sources,
+        [paths.sentiment(s) for s in sources],
+        [paths.normalised(s) for s in sources],
+        load_kb((params.get("kb") or {}).get("path", "data/kb")),
+        AggregateConfig.from_params(params.get("aggregate") or {}),
+        Path("data/aggregate"),
+        Path("plots"),
+        Path("metrics/summary.json"),
+        eval_path=Path("metrics/eval.json"),
+    )
+    print("aggregate: " + ", ".join(f"{k}={v}" for k, v in summary.items() if not isinstance(v, dict)))
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from pipeline.compare import compare, format_comparison, read_at
+
+    diff = compare(read_at(args.rev_a), read_at(args.rev_b))
+    print(format_comparison(diff.head(args.top), args.rev_a, args.rev_b))
+    return 0
+
+
 def cmd_analyse(args: argparse.Namespace) -> int:
     from pipeline.analyse import analyse_text, format_json, format_table
 
@@ -275,6 +304,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gold", default="data/gold/sentiment.csv")
     p.add_argument("--out", default="metrics/eval.json")
     p.set_defaults(func=cmd_evaluate_gold)
+
+    p = sub.add_parser("aggregate", help="tables per group/company × source × period, dedup, movers, plots")
+    p.set_defaults(func=cmd_aggregate)
+
+    p = sub.add_parser("compare", help="per-group deltas of mentions and net sentiment between two runs")
+    p.add_argument("rev_a", help="git revision or experiment name (or 'workspace')")
+    p.add_argument("rev_b", help="git revision or experiment name (or 'workspace')")
+    p.add_argument("--top", type=int, default=30)
+    p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("analyse", help="the whole chain on one article, without DVC")
     p.add_argument("file", help="a text file, or - for stdin")
