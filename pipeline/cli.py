@@ -208,6 +208,16 @@ def cmd_aggregate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from pipeline.report import build_report
+
+    cfg = load_params(args.params).get("report") or {}
+    build_report(Path("data/aggregate"), Path("plots"), Path("metrics/summary.json"), Path(args.out),
+                 top_n=int(cfg.get("top_n", 20)))
+    print(f"report: {Path(args.out).resolve()}")
+    return 0
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     from pipeline.compare import compare, format_comparison, read_at
 
@@ -307,6 +317,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("aggregate", help="tables per group/company × source × period, dedup, movers, plots")
     p.set_defaults(func=cmd_aggregate)
+
+    p = sub.add_parser("report", help="reports/index.html (static, no network) from the aggregate outputs")
+    p.add_argument("--out", default="reports/index.html")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("compare", help="per-group deltas of mentions and net sentiment between two runs")
     p.add_argument("rev_a", help="git revision or experiment name (or 'workspace')")

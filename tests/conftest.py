@@ -30,9 +30,11 @@ def seed_text() -> str:
 
 @pytest.fixture(scope="session")
 def baseline_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the project with only the seed source, after a full `dvc repro` (built once)."""
-    from tests.dvc_helpers import copy_repo, dvc
+    """A copy of the project with two sources (seed, huaxia_wire), after a full `dvc repro`, committed."""
+    from tests.dvc_helpers import copy_repo, dvc, git
 
-    root = copy_repo(tmp_path_factory.mktemp("baseline") / "repo", sources=["seed"])
+    root = copy_repo(tmp_path_factory.mktemp("baseline") / "repo", sources=["seed", "huaxia_wire"])
     dvc(root, "repro")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "baseline")
     return root

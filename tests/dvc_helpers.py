@@ -66,5 +66,11 @@ def dvc(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return proc
 
 
+def git(root: Path, *args: str) -> str:
+    env = dict(os.environ, GIT_AUTHOR_NAME="test", GIT_AUTHOR_EMAIL="test@example.invalid",
+               GIT_COMMITTER_NAME="test", GIT_COMMITTER_EMAIL="test@example.invalid")
+    return subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True, text=True).stdout
+
+
 def stages_run(output: str) -> set[str]:
     return set(_RAN.findall(output))

@@ -317,3 +317,75 @@ def constant_predictor(label: str = "positive") -> Predictor:
         return [(label, value) for _ in examples]
 
     return predict
+
+
+def split_normalise(example: TargetExample, normalise: Callable[[str], str]) -> tuple[str, int, int]:
+    """Normalise the text around a target in three pieces: (normalised text, target start, target end).
+
+    Normalising left / target / right separately keeps the target's span exact without an offset map
+    (width folding and OpenCC never need context across the boundary of a name).
+    """
+    left = normalise(example.text[: example.start]) if example.text[: example.start].strip() else ""
+    target = normalise(example.target) or example.target
+    right = normalise(example.text[example.end :]) if example.text[example.end :].strip() else ""
+    return left + target + right, len(left), len(left) + len(target)
+
+
+def lexicon_predictor(model_path: str | Path = "models/zh_pipeline", lexicon_dir: str | Path = "models/lexicons",
+                      params: dict[str, Any] | None = None) -> Predictor:
+    """The pipeline's lexicon scorer (pipeline/sentiment.py) as a predictor, for comparison and ensembles.
+
+    Each target is scored in its own text: normalised like the normalise stage, segmented and split
+    into sentences by the built zh_pipeline, the target as the only mention (the gold sets name one
+    target per item; other companies in the text are not marked, which is what a single-target item
+    gives the scorer). `params` is the `sentiment` block of params.yaml (defaults otherwise).
+    """
+    from pipeline.lexicons import load_lexicons
+    from pipeline.nlp import load_nlp
+    from pipeline.normalise import NormaliseConfig, Normaliser
+    from pipeline.sentiment import Lexicon, SentimentConfig, score_document
+
+    nlp = load_nlp(model_path)
+    lexicon = Lexicon(load_lexicons(Path(lexicon_dir)))
+    cfg = SentimentConfig.from_params(params or {})
+    normaliser = Normaliser(NormaliseConfig(boilerplate=()))
+
+    def predict(examples: list[TargetExample]) -> list[tuple[str, float]]:
+        pieces = [split_normalise(ex, lambda t: normaliser.normalise(t).text) for ex in examples]
+        out = []
+        for (_text, start, end), doc in zip(pieces, nlp.pipe([p[0] for p in pieces]), strict=True):
+            words = [t.text for t in doc]
+            spaces = [bool(t.whitespace_) for t in doc]
+            starts = [bool(t.is_sent_start) for t in doc]
+            scores, _ = score_document(words, spaces, starts, [(start, end, "T")], lexicon, cfg)
+            value = scores["T"].score(cfg.smoothing) if "T" in scores else 0.0
+            value = max(-1.0, min(1.0, value))
+            out.append((cfg.label(value), value))
+        return out
+
+    return predict
+
+
+def ensemble_predictor(predictors: Sequence[Predictor], weights: Sequence[float],
+                       positive_threshold: float = 0.15, negative_threshold: float = -0.15) -> Predictor:
+    """Weighted mean of the members' scores, labelled by thresholds (the lexicon scorer's convention).
+
+    Scores are comparable across members because each is "how positive minus how negative" in [-1, 1]
+    (the learned model's is P(pos) − P(neg)); the thresholds decide how much agreement neutral needs.
+    """
+    if len(predictors) != len(weights) or not predictors or sum(weights) <= 0:
+        raise ValueError("one positive weight per predictor is needed")
+    total = float(sum(weights))
+
+    def predict(examples: list[TargetExample]) -> list[tuple[str, float]]:
+        runs = [p(examples) for p in predictors]
+        out = []
+        for preds in zip(*runs, strict=True):
+            value = sum(w * s for w, (_, s) in zip(weights, preds, strict=True)) / total
+            value = max(-1.0, min(1.0, value))
+            label = "positive" if value >= positive_threshold else "negative" if value <= negative_threshold else \
+                "neutral"
+            out.append((label, value))
+        return out
+
+    return predict
