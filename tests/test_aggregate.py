@@ -59,12 +59,12 @@ def test_republished_seed_is_one_cluster() -> None:
 
 
 def test_movers_need_articles_and_a_real_change() -> None:
-    groups = pd.DataFrame([
-        {"group_id": "a", "group_name": "甲", "source": "*", "period": "2026-W40", "articles": 3, "net_sentiment": 0.6},
-        {"group_id": "a", "group_name": "甲", "source": "*", "period": "2026-W41", "articles": 2, "net_sentiment": -0.5},
-        {"group_id": "b", "group_name": "乙", "source": "*", "period": "2026-W40", "articles": 1, "net_sentiment": 1.0},
-        {"group_id": "b", "group_name": "乙", "source": "*", "period": "2026-W41", "articles": 5, "net_sentiment": -1.0},
-    ])
+    def row(gid: str, period: str, articles: int, net: float) -> dict:
+        return {"group_id": gid, "group_name": gid.upper(), "source": "*", "period": period, "articles": articles,
+                "net_sentiment": net}
+
+    groups = pd.DataFrame([row("a", "2026-W40", 3, 0.6), row("a", "2026-W41", 2, -0.5),
+                           row("b", "2026-W40", 1, 1.0), row("b", "2026-W41", 5, -1.0)])
     out = movers(groups, min_delta=0.5, min_articles=2)
     assert list(out["group_id"]) == ["a"] and out.iloc[0]["direction"] == "down"
     assert out.iloc[0]["delta"] == pytest.approx(-1.1)
