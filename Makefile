@@ -37,7 +37,7 @@ lint: setup
 	$(BIN)/ruff check pipeline tests bench
 
 bench: setup
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench segment
 
 # Regenerate the lock from pyproject.toml (developers only; needs the uv tool on PATH).
 lock:
