@@ -145,6 +145,7 @@ def cmd_ner(args: argparse.Namespace) -> int:
         paths.unlinked(args.source),
         paths.stage_metrics("ner", args.source),
         paths.MODEL_DIR,
+        n_process=int(args.n_process or (params.get("ner") or {}).get("n_process", 1)),
         **_ner_params(params),
     )
     print(tally.summary())
@@ -304,6 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ner", help="companies (KB + model) and PER/LOC/ORG for one source")
     p.add_argument("source")
+    p.add_argument("--n-process", type=int, default=None, help="override ner.n_process")
     p.set_defaults(func=cmd_ner)
 
     p = sub.add_parser("sentiment", help="sentiment per (article, company) and per (article, group)")

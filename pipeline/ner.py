@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 import csv
 import io
+import multiprocessing as mp
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -21,14 +22,15 @@ from typing import Any
 
 import pyarrow as pa
 from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, DocBin, Span
+from spacy.vocab import Vocab
 
 from pipeline import lac_ner
 from pipeline.accounting import Tally
 from pipeline.artefacts import ParquetBatchWriter, atomic_open, write_json
 from pipeline.company_matcher import DEFAULT_CUES, CompanyMatcher, Mention
 from pipeline.company_names import looks_like_company
-from pipeline.docstore import count_docs, iter_docs
+from pipeline.docstore import ATTRS, count_docs, iter_docs
 from pipeline.kb import KnowledgeBase, load_kb
 from pipeline.linker import Linker
 from pipeline.nlp import load_nlp
@@ -172,6 +174,39 @@ def sentence_of(doc: Doc, start: int) -> str:
     return ""
 
 
+_WORKER: dict[str, Any] = {}  # the pipeline, set in the parent before forking
+
+
+def _ner_chunk(payload: tuple[bytes, list[str], str]) -> tuple[int, list[dict[str, Any]], dict[str, str]]:
+    """Run the NER pipeline on a chunk of segmented docs: entity rows, and an example sentence for
+    each unlinked ORG string."""
+    data, doc_ids, source = payload
+    nlp, kb = _WORKER["nlp"], _WORKER["kb"]
+    docs = list(DocBin().from_bytes(data).get_docs(nlp.vocab))
+    rows: list[dict[str, Any]] = []
+    examples: dict[str, str] = {}
+    for doc, doc_id in zip(nlp.pipe(docs, batch_size=len(docs) or 1), doc_ids, strict=True):
+        doc_rows = mention_rows(doc, doc_id, source, kb)
+        for row in doc_rows:
+            if row["label"] == "ORG" and row["company_id"] is None and row["text"] not in examples:
+                examples[row["text"]] = sentence_of(doc, row["start_char"])
+        rows.extend(doc_rows)
+    return len(docs), rows, examples
+
+
+def _chunks(segmented_dir: str | os.PathLike[str], source: str, size: int) -> Iterator[tuple[bytes, list[str], str]]:
+    docs: list[Doc] = []
+    ids: list[str] = []
+    for doc in iter_docs(segmented_dir, Vocab()):
+        docs.append(doc)
+        ids.append(doc.user_data["doc_id"])
+        if len(docs) >= size:
+            yield DocBin(attrs=ATTRS, docs=docs).to_bytes(), ids, source
+            docs, ids = [], []
+    if docs:
+        yield DocBin(attrs=ATTRS, docs=docs).to_bytes(), ids, source
+
+
 def ner_source(
     name: str,
     segmented_dir: str | os.PathLike[str],
@@ -182,36 +217,40 @@ def ner_source(
     kb_path: str | os.PathLike[str],
     cues: Iterable[str] = DEFAULT_CUES,
     cue_window: int = 3,
-    batch_size: int = 64,
+    n_process: int = 1,
+    chunk_size: int = 32,
 ) -> Tally:
-    nlp = ner_pipeline(model_path, kb_path, cues, cue_window)
-    kb = _kb(str(kb_path))
+    """NER over one source. With n_process > 1 the pipeline is built once and shared by forked
+    workers; chunks come back in order, so the output is identical for any process count."""
+    _WORKER["nlp"] = ner_pipeline(model_path, kb_path, cues, cue_window)
+    _WORKER["kb"] = _kb(str(kb_path))
     tally = Tally(name, "ner")
     unlinked: Counter[str] = Counter()
     examples: dict[str, str] = {}
     per_method: Counter[str] = Counter()
     total = count_docs(segmented_dir)
-
-    def docs() -> Iterator[Doc]:
-        yield from iter_docs(segmented_dir, nlp.vocab)
-
-    with ParquetBatchWriter(out_path, ENTITY_SCHEMA) as writer, progress(total, f"ner@{name}") as bar:
-        batch: list[dict[str, Any]] = []
-        for doc in nlp.pipe(docs(), batch_size=batch_size):
-            tally.records_in += 1
-            rows = mention_rows(doc, doc.user_data["doc_id"], name, kb)
-            for row in rows:
-                per_method[row["method"] if row["company_id"] else f"{row['method']}_unlinked_{row['label']}"] += 1
-                if row["label"] == "ORG" and row["company_id"] is None:
-                    unlinked[row["text"]] += 1
-                    examples.setdefault(row["text"], sentence_of(doc, row["start_char"]))
-            batch.extend(rows)
-            tally.records_out += 1
-            bar.update(1)
-            if len(batch) >= 2048:
-                writer.write_rows(batch)
-                batch = []
-        writer.write_rows(batch)
+    chunks = _chunks(segmented_dir, name, chunk_size)
+    pool = mp.get_context("fork").Pool(n_process) if n_process > 1 else None
+    try:
+        results = pool.imap(_ner_chunk, chunks) if pool else map(_ner_chunk, chunks)
+        with ParquetBatchWriter(out_path, ENTITY_SCHEMA) as writer, progress(total, f"ner@{name}") as bar:
+            for n_docs, rows, chunk_examples in results:
+                for row in rows:
+                    per_method[row["method"] if row["company_id"] else f"{row['method']}_unlinked_{row['label']}"] += 1
+                    if row["label"] == "ORG" and row["company_id"] is None:
+                        unlinked[row["text"]] += 1
+                for text, sentence in chunk_examples.items():
+                    examples.setdefault(text, sentence)
+                writer.write_rows(rows)
+                tally.records_in += n_docs
+                tally.records_out += n_docs
+                bar.update(n_docs)
+    finally:
+        if pool:
+            pool.close()
+            pool.join()
+    if tally.records_in != total:
+        raise RuntimeError(f"ner@{name}: processed {tally.records_in} of {total} segmented documents")
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["text", "count", "looks_like_company", "example_sentence"])
@@ -224,5 +263,3 @@ def ner_source(
     write_json(metrics_path, metrics)
     tally.check()
     return tally
-
-
