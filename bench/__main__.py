@@ -1,31 +1,112 @@
-"""`python -m bench <name> [options]`: run one benchmark and print its result as one JSON line."""
+"""`python -m bench <name> [options]`: run one benchmark, print its result as one JSON line and append
+it to bench/results/<name>.jsonl (git-ignored).
+
+    python -m bench segment                               segment stage vs raw pkuseg (in-process)
+    python -m bench pipeline --corpus short               every stage, short news, 1 and 2 processes
+    python -m bench pipeline --corpus synthetic --n 1000  every stage, N synthetic longer articles
+    python -m bench models --corpus synthetic --n 1000    the models alone on the same text
+    python -m bench memory --sizes 1000 50000             peak memory per stage, small vs large corpus
+    python -m bench incremental                           dvc repro after adding a source vs full run
+    python -m bench default                               what `make bench` runs
+    python -m bench tables                                Markdown tables from the newest results
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
-import platform
+from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("NEWSLENS_PROGRESS", "0")
 
 
-def machine() -> dict[str, object]:
-    return {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count()}
+def _corpus_args(p: argparse.ArgumentParser, processes: tuple[int, ...]) -> None:
+    p.add_argument("--corpus", choices=["short", "synthetic"], default="synthetic")
+    p.add_argument("--n", type=int, default=1000, help="synthetic articles (default 1000)")
+    p.add_argument("--min-bytes", type=int, default=1_000_000, help="short news: UTF-8 bytes to read")
+    p.add_argument("--processes", type=int, nargs="+", default=list(processes))
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--workdir", type=Path, default=None, help="where the temporary project goes (default: $TMPDIR)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="name", required=True)
+
+    p = sub.add_parser("segment", help="segment stage vs raw pkuseg, in-process")
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--min-bytes", type=int, default=1_000_000)
+
+    p = sub.add_parser("pipeline", help="per-stage and end-to-end throughput, with the models-alone baseline")
+    _corpus_args(p, (1, 2))
+    p.add_argument("--no-models", action="store_true", help="skip the models-alone baseline")
+
+    p = sub.add_parser("models", help="the models alone (pkuseg, LAC, score_document) on the pipeline's text")
+    _corpus_args(p, (1,))
+
+    p = sub.add_parser("memory", help="peak memory per stage, smallest vs largest synthetic corpus")
+    p.add_argument("--sizes", type=int, nargs="+", default=[1000, 50000])
+    p.add_argument("--limit", type=float, default=1.2)
+    p.add_argument("--reuse", action="store_true", help="take one-process figures from earlier `pipeline` runs")
+
+    p = sub.add_parser("incremental", help="dvc repro after adding one source vs the full run")
+    p.add_argument("--sources", type=int, default=20)
+    p.add_argument("--articles", type=int, default=100, help="synthetic articles per source")
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--workdir", type=Path, default=None)
+
+    sub.add_parser("default", help="the `make bench` set: segment, pipeline on short news and on N=1000")
+    sub.add_parser("tables", help="Markdown tables from the newest results")
+    return parser
+
+
+def run(args: argparse.Namespace) -> dict[str, Any] | list[dict[str, Any]] | str:
+    if args.name == "segment":
+        from bench import results, segment_throughput
+        from bench.machine import machine
+
+        result = segment_throughput.run(args.repeats, args.min_bytes)
+        result["machine"] = machine()
+        results.append("segment", result)
+        return result
+    if args.name == "pipeline":
+        from bench import pipeline_run
+
+        return pipeline_run.run(args.corpus, args.n, args.processes, args.repeats, args.min_bytes,
+                                models=not args.no_models, workdir=args.workdir)
+    if args.name == "models":
+        from bench import models
+
+        return models.run(args.corpus, args.n, tuple(args.processes), args.repeats, args.min_bytes, args.workdir)
+    if args.name == "memory":
+        from bench import memory
+
+        return memory.run(args.sizes, args.reuse, args.limit)
+    if args.name == "incremental":
+        from bench import incremental
+
+        return incremental.run(args.sources, args.articles, args.repeats, args.workdir)
+    if args.name == "default":
+        parser = build_parser()
+        return [run(parser.parse_args(argv)) for argv in (["segment"], ["pipeline", "--corpus", "short"],
+                                                         ["pipeline", "--corpus", "synthetic", "--n", "1000"])]
+    if args.name == "tables":
+        from bench import tables
+
+        return tables.render()
+    raise SystemExit(f"unknown benchmark {args.name!r}")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("name", choices=["segment"])
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--min-bytes", type=int, default=1_000_000)
-    args = parser.parse_args()
-    if args.name == "segment":
-        from bench import segment_throughput
-
-        result = segment_throughput.run(args.repeats, args.min_bytes)
-    result["machine"] = machine()
-    print(json.dumps(result, ensure_ascii=False))
+    result = run(build_parser().parse_args())
+    if isinstance(result, str):
+        print(result)
+    else:
+        for item in result if isinstance(result, list) else [result]:
+            print(json.dumps(item, ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -266,6 +266,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             predict = chain_predictor(args.model, unlinked_orgs=args.unlinked_orgs, **_ner_params(params))
         result = evaluate_ner(args.dataset, args.data_dir, predict, args.split, args.limit)
         result["predictor"] = args.predictor if args.predictor == "lac" else f"chain/{args.unlinked_orgs}"
+    elif args.task == "sentiment":
+        from pipeline.evaluation.sentiment import evaluate_sentiment
+        from pipeline.sentiment import SentimentConfig
+        from pipeline.sentiment_target import TargetScorer, lexicon_predictor
+
+        if not args.dataset:
+            raise SystemExit("evaluate sentiment needs --dataset cfsc-absa | finnsp")
+        params = load_params(args.params)
+        scorer = TargetScorer(args.model, lexicon_dir=(params.get("lexicons") or {}).get("out_dir", "models/lexicons"),
+                              cfg=SentimentConfig.from_params(params.get("sentiment") or {}), **_ner_params(params))
+        result = evaluate_sentiment(args.dataset, args.data_dir, lexicon_predictor(scorer), args.split, args.limit)
+        result["method"] = "lexicon"
     else:
         raise SystemExit(f"unknown evaluation task {args.task!r}")
     print(json.dumps(result, ensure_ascii=False, sort_keys=True))
@@ -336,9 +348,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_analyse)
 
     p = sub.add_parser("evaluate", help="score a component against a public gold set (read by path)")
-    p.add_argument("task", choices=["segmentation", "ner"])
+    p.add_argument("task", choices=["segmentation", "ner", "sentiment"])
     p.add_argument("--corpus", help="segmentation: pku | msr | cityu | as")
-    p.add_argument("--dataset", help="ner: cfsc-ner | cluener | msra")
+    p.add_argument("--dataset", help="ner: cfsc-ner | cluener | msra; sentiment: cfsc-absa | finnsp")
     p.add_argument("--split", default=None, help="ner: data set split (default: its test/dev split)")
     p.add_argument("--predictor", choices=["chain", "lac"], default="chain",
                    help="ner: the pipeline's chain (default) or LAC alone, for comparison")

@@ -27,7 +27,7 @@ from typing import Any
 
 from pipeline.lexicons import Lexicons
 
-CLAUSE_PUNCT = frozenset("，,；;：:、")  # 、 separates list items, each its own scope
+CLAUSE_PUNCT = frozenset("，,；;：:")  # not 、: in "A、B、C涨超5%" the words are about every list member
 SENTENCE_QUESTION = frozenset("？?")
 
 

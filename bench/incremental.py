@@ -1,0 +1,83 @@
+"""`dvc repro` after adding one small source to existing ones, against the full run.
+
+    python -m bench incremental [--sources 20] [--articles 100] [--repeats 3]
+
+Each repeat makes a fresh benchmark project (bench.project) with `--sources` small jsonl sources of
+`--articles` synthetic articles each (bench.corpus, a different seed per source), records the model
+stages as built, and times:
+
+1. the full `dvc repro` (every per-source stage of every source, then evaluate, aggregate, report);
+2. after adding one more source of the same size to params.yaml, the next `dvc repro` (that source's
+   five stages, then evaluate, aggregate and report over all sources).
+
+Both include DVC's own work (status checks, hashing, caching outputs). Target: 2. < 10% of 1.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bench import results
+from bench.corpus import SYNTHETIC_SEED, bundled_paragraphs, synthetic_articles, write_jsonl
+from bench.machine import load_average, machine
+from bench.project import Project, create_project, jsonl_source
+
+_RAN = re.compile(r"^Running stage '([^']+)'", re.MULTILINE)
+
+
+def _add_source(project: Project, k: int, articles: int, paragraphs: list[Any]) -> tuple[str, dict[str, Any]]:
+    name = f"s{k:02d}"
+    rel = f"data/sources/{name}/articles.jsonl"
+    write_jsonl(project.root / rel, synthetic_articles(articles, SYNTHETIC_SEED + k, paragraphs, id_prefix=name))
+    return name, jsonl_source(rel)
+
+
+def _repro(project: Project) -> dict[str, Any]:
+    before = load_average()
+    m = project.dvc("repro")
+    ran = _RAN.findall(m.stdout)
+    return {"wall_s": m.wall_s, "cpu_s": round(m.cpu_s, 3), "stages_run": len(ran), "ran": ran,
+            "load_before": before, "load_after": load_average()}
+
+
+def run_once(root: Path, n_sources: int, articles: int, paragraphs: list[Any]) -> dict[str, Any]:
+    """One fresh project: full repro of `n_sources` sources, then repro after adding one more."""
+    project = create_project(root)
+    sources = dict(_add_source(project, k, articles, paragraphs) for k in range(1, n_sources + 1))
+    project.set_params(sources=sources, processes=1)
+    project.init_dvc()
+    full = _repro(project)
+    name, entry = _add_source(project, n_sources + 1, articles, paragraphs)
+    project.set_params(sources={**sources, name: entry})
+    added = _repro(project)
+    return {"full": full, "add_one": added, "ratio": round(added["wall_s"] / full["wall_s"], 4)}
+
+
+def run(n_sources: int = 20, articles: int = 100, repeats: int = 3, workdir: Path | None = None) -> dict[str, Any]:
+    paragraphs = bundled_paragraphs()
+    runs = []
+    for r in range(repeats):
+        with tempfile.TemporaryDirectory(prefix="bench-incremental-", dir=workdir) as tmp:
+            one = run_once(Path(tmp) / "project", n_sources, articles, paragraphs)
+        one.update({"sources": n_sources, "articles_per_source": articles, "repeat": r})
+        results.append("incremental_runs", one)
+        runs.append(one)
+        print(f"[bench incremental] repeat {r + 1}/{repeats}: full {one['full']['wall_s']:.1f} s, "
+              f"add one {one['add_one']['wall_s']:.1f} s ({one['ratio']:.1%})", file=sys.stderr)
+    full = statistics.median(r["full"]["wall_s"] for r in runs)
+    added = statistics.median(r["add_one"]["wall_s"] for r in runs)
+    summary = {
+        "bench": "incremental", "sources": n_sources, "articles_per_source": articles, "repeats": repeats,
+        "full_s": round(full, 3), "add_one_s": round(added, 3),
+        "stages_full": runs[0]["full"]["stages_run"], "stages_add_one": runs[0]["add_one"]["stages_run"],
+        "ran_add_one": runs[0]["add_one"]["ran"],
+        "ratio": round(statistics.median(r["ratio"] for r in runs), 4),
+        "machine": machine(),
+    }
+    results.append("incremental", summary)
+    return summary

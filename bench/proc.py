@@ -1,0 +1,155 @@
+"""Run one command as a child process and measure it: wall time, CPU time, peak memory.
+
+Peak memory is reported two ways:
+
+- `max_rss_mib`: the kernel's high-water mark of resident memory (`ru_maxrss` from `wait4`) of the
+  largest single process among the child and the workers it forked and waited for;
+- `peak_pss_mib`: the highest sum of proportional set sizes (PSS: shared pages split between the
+  processes sharing them) over the child and all its descendants, sampled every `interval` seconds.
+  With forked workers this is the real footprint of the stage; with one process it is close to RSS
+  but may miss a peak shorter than the sampling interval.
+
+The sampler also keeps each process's CPU time (user + system, from /proc/<pid>/stat) as last seen,
+so a run with forked workers reports `busiest_cpu_s`, the CPU time of its busiest process: on free
+cores the stage cannot finish faster than that, which estimates the speedup when other work on the
+machine makes the wall-clock speedup meaningless.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What one run of a command cost."""
+
+    cmd: str
+    returncode: int
+    wall_s: float
+    user_s: float
+    sys_s: float
+    max_rss_mib: float
+    peak_pss_mib: float
+    busiest_cpu_s: float
+    processes: int
+    stdout: str
+    stderr: str
+
+    @property
+    def cpu_s(self) -> float:
+        return self.user_s + self.sys_s
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["cpu_s"] = round(self.cpu_s, 3)
+        d["stdout"] = self.stdout[-2000:]
+        d["stderr"] = self.stderr[-2000:]
+        return d
+
+
+def _children(pid: int) -> list[int]:
+    kids: list[int] = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            text = Path(f"/proc/{pid}/task/{task}/children").read_text()
+            kids.extend(int(x) for x in text.split())
+    except OSError:
+        pass
+    return kids
+
+
+def _tree(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(_children(p))
+    return out
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_s(pid: int) -> float | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime (fields 14 and 15 of stat)
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _pss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+class _PssSampler(threading.Thread):
+    """Polls the summed PSS of a process tree until stopped; keeps the maximum."""
+
+    def __init__(self, pid: int, interval: float) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.interval = interval
+        self.peak_kib = 0
+        self.cpu: dict[int, float] = {}
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            tree = _tree(self.pid)
+            self.peak_kib = max(self.peak_kib, sum(_pss_kib(p) for p in tree))
+            for p in tree:
+                cpu = _cpu_s(p)
+                if cpu is not None:
+                    self.cpu[p] = max(cpu, self.cpu.get(p, 0.0))
+            self._stop_event.wait(self.interval)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join()
+
+
+def run_measured(cmd: Sequence[str], cwd: Path, env: dict[str, str] | None = None,
+                 interval: float = 0.2, check: bool = True) -> Measured:
+    """Run `cmd` in `cwd` and return its wall time, CPU time (user + sys, workers included) and memory."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(list(cmd), cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    sampler = _PssSampler(proc.pid, interval)
+    sampler.start()
+    out: list[str] = []
+    err: list[str] = []
+    readers = [threading.Thread(target=lambda s, b: b.append(s.read()), args=(stream, buf), daemon=True)
+               for stream, buf in ((proc.stdout, out), (proc.stderr, err))]
+    for r in readers:
+        r.start()
+    # wait4 (not Popen.wait) so that the child's resource usage comes back with its exit status.
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    sampler.stop()
+    for r in readers:
+        r.join()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    result = Measured(
+        cmd=" ".join(cmd), returncode=proc.returncode, wall_s=round(wall, 3), user_s=round(usage.ru_utime, 3),
+        sys_s=round(usage.ru_stime, 3), max_rss_mib=round(usage.ru_maxrss / 1024, 1),
+        peak_pss_mib=round(sampler.peak_kib / 1024, 1),
+        busiest_cpu_s=round(max(sampler.cpu.values(), default=0.0), 3), processes=len(sampler.cpu),
+        stdout="".join(out), stderr="".join(err),
+    )
+    if check and result.returncode != 0:
+        raise RuntimeError(f"{result.cmd} failed in {cwd} ({result.returncode}):\n{result.stderr[-3000:]}")
+    return result
