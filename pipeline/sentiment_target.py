@@ -79,7 +79,7 @@ class TargetScorer:
         return out
 
 
-def lexicon_predictor(scorer: TargetScorer):  # noqa: ANN201 - returns the evaluation harness's predict callable
+def lexicon_predictor(scorer: TargetScorer):
     def predict(examples: Sequence[TargetLike]) -> list[tuple[str, float]]:
         return [(r.label, r.score) for r in scorer.score(examples)]
 
