@@ -9,8 +9,10 @@ bytes and `dvc repro --force` reproduces dvc.lock exactly.
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -23,11 +25,25 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
+def stale_temp_paths(dest: Path, suffix: str = ".tmp") -> list[Path]:
+    """Temp files (or folders) that earlier writes of `dest` left when they were killed: exactly the
+    names tempfile gives with prefix `.{dest.name}.` (eight random characters) and `suffix`."""
+    name = re.compile(rf"\.{re.escape(dest.name)}\.[a-z0-9_]{{8}}{re.escape(suffix)}")
+    return sorted(p for p in dest.parent.glob(f".{glob.escape(dest.name)}.*") if name.fullmatch(p.name))
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary path next to `path`; rename it over `path` only if the block succeeds."""
+    """Yield a temporary path next to `path`; rename it over `path` only if the block succeeds.
+
+    A write killed with SIGKILL leaves its temp file behind; the next write of the same artefact
+    removes it (one stage writes each artefact, so no other writer can own it), so that stale files
+    do not pile up in folders that DVC hashes as a whole (data/normalised, data/sentiment).
+    """
     dest = Path(path)
     dest.parent.mkdir(parents=True, exist_ok=True)
+    for stale in stale_temp_paths(dest):
+        stale.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
     os.close(fd)
     tmp_path = Path(tmp)

@@ -24,6 +24,8 @@ from spacy.tokens import Doc, DocBin
 from spacy.tokens._dict_proxies import SpanGroups
 from spacy.vocab import Vocab
 
+from pipeline.artefacts import stale_temp_paths
+
 ATTRS = ["ORTH", "SENT_START"]
 
 
@@ -86,6 +88,8 @@ class DocPartWriter:
 
     def __enter__(self) -> DocPartWriter:
         self.folder.parent.mkdir(parents=True, exist_ok=True)
+        for stale in stale_temp_paths(self.folder, suffix=""):  # left by a killed run
+            shutil.rmtree(stale, ignore_errors=True)
         self._tmp = Path(tempfile.mkdtemp(prefix=f".{self.folder.name}.", dir=self.folder.parent))
         return self
 

@@ -15,6 +15,7 @@ from pipeline.accounting import Tally
 from pipeline.artefacts import ParquetBatchWriter, write_json, write_jsonl
 from pipeline.records import ARTICLE_SCHEMA, Article, Reject
 from pipeline.sources import get_adapter
+from pipeline.sources.common import valid_str
 
 
 class SourcePathError(ValueError):
@@ -67,18 +68,30 @@ def ingest_source(
     rejects: list[dict[str, Any]] = []
     seen: set[str] = set()
 
+    # Origins are written relative to the project, so that the artefacts do not depend on where the
+    # project is checked out (a clone, a `dvc exp run --temp` workspace) nor reveal the user's paths.
+    root_prefix = str(Path(root).resolve()) + os.sep
+
+    def relative(text: str) -> str:
+        return text.replace(root_prefix, "")
+
     def reject(r: Reject) -> None:
-        tally.reject(r.reason, r.detail)
-        rejects.append(r.to_row())
+        # An origin can be a file name that is not UTF-8 (GBK names unpacked from a zip): escaped, so
+        # that the rejects file can still be written.
+        row = {k: relative(valid_str(v)) if isinstance(v, str) else v for k, v in r.to_row().items()}
+        tally.reject(r.reason, row["detail"])
+        rejects.append(row)
 
     with ParquetBatchWriter(out_path, ARTICLE_SCHEMA) as writer:
         batch: list[dict[str, Any]] = []
-        for record in adapter(name, path, options):
+        # The adapter also gets max_chars, so that it can refuse a gigantic page before parsing it.
+        for record in adapter(name, path, {**options, "max_chars": max_chars}):
             tally.records_in += 1
             if isinstance(record, Reject):
                 reject(record)
                 continue
             assert isinstance(record, Article)
+            record.origin = relative(record.origin)
             if record.doc_id in seen:
                 reject(Reject(name, "ingest", record.origin, "duplicate_id",
                               f"id {record.native_id!r} seen earlier in this source", doc_id=record.doc_id))

@@ -22,8 +22,10 @@ from pipeline.sources.common import check_text, list_files, make_article, parse_
 DEFAULT_FIELDS = {"id": "id", "title": "title", "text": "text", "url": "url", "published_at": "published_at"}
 
 
-def _files(path: Path, pattern: str) -> list[Path]:
-    return [path] if path.is_file() else list(list_files(path, pattern))
+def _files(source: str, path: Path, pattern: str, options: dict[str, Any]) -> list[Path | Reject]:
+    if path.is_file():
+        return [path]
+    return list(list_files(path, pattern, source, bool(options.get("allow_outside", False))))
 
 
 def _field_map(options: dict[str, Any]) -> dict[str, str]:
@@ -82,7 +84,10 @@ def _jsonl_lines(data: bytes, declared: str | None) -> tuple[list[str | None], s
 def read_jsonl(source: str, path: Path, options: dict[str, Any]) -> Iterator[Article | Reject]:
     fields = _field_map(options)
     tz = options.get("timezone", "+08:00")
-    for file in _files(path, options.get("glob", "*.jsonl")):
+    for file in _files(source, path, options.get("glob", "*.jsonl"), options):
+        if isinstance(file, Reject):
+            yield file
+            continue
         data = file.read_bytes()
         if not data.strip():
             yield Reject(source, "ingest", str(file), "empty_file", f"{len(data)} bytes, no records")
@@ -104,6 +109,9 @@ def read_jsonl(source: str, path: Path, options: dict[str, Any]) -> Iterator[Art
             except json.JSONDecodeError as exc:
                 yield Reject(source, "ingest", origin, "invalid_json", f"{exc.msg} at column {exc.colno}")
                 continue
+            except (ValueError, RecursionError) as exc:  # an integer over 4300 digits; nesting too deep
+                yield Reject(source, "ingest", origin, "invalid_json", f"{type(exc).__name__}: {str(exc)[:200]}")
+                continue
             if not isinstance(record, dict):
                 yield Reject(source, "ingest", origin, "invalid_json", "line is not a JSON object")
                 continue
@@ -115,7 +123,10 @@ def read_csv(source: str, path: Path, options: dict[str, Any]) -> Iterator[Artic
     fields = _field_map(options)
     tz = options.get("timezone", "+08:00")
     delimiter = options.get("delimiter", ",")
-    for file in _files(path, options.get("glob", "*.csv")):
+    for file in _files(source, path, options.get("glob", "*.csv"), options):
+        if isinstance(file, Reject):
+            yield file
+            continue
         try:
             decoded = decode_bytes(file.read_bytes(), options.get("encoding"))
         except DecodeError as exc:

@@ -43,7 +43,10 @@ def split_title(text: str, mode: str | bool) -> tuple[str | None, str]:
 
 @register("text")
 def read_text_folder(source: str, path: Path, options: dict[str, Any]) -> Iterator[Article | Reject]:
-    for file in list_files(path, options.get("glob", "*")):
+    for file in list_files(path, options.get("glob", "*"), source, bool(options.get("allow_outside", False))):
+        if isinstance(file, Reject):
+            yield file
+            continue
         origin = str(file)
         try:
             decoded = decode_bytes(file.read_bytes(), options.get("encoding"))
