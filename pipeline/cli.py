@@ -102,6 +102,20 @@ def cmd_build_lexicons(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train_sentiment(args: argparse.Namespace) -> int:
+    import json
+
+    from pipeline.sentiment_learned import train_sentiment
+
+    params = load_params(args.params)
+    sent = params.get("sentiment") or {}
+    learned = dict(sent.get("learned") or {})
+    metrics = train_sentiment(learned, learned.get("model", "models/sentiment_textcat"), ".",
+                              "metrics/sentiment_learned.json", teacher_params=sent)
+    print(json.dumps(metrics, ensure_ascii=False, sort_keys=True)[:2000])
+    return 0
+
+
 def cmd_segment(args: argparse.Namespace) -> int:
     from pipeline.segment import segment_source
 
@@ -274,10 +288,26 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         if not args.dataset:
             raise SystemExit("evaluate sentiment needs --dataset cfsc-absa | finnsp")
         params = load_params(args.params)
-        scorer = TargetScorer(args.model, lexicon_dir=(params.get("lexicons") or {}).get("out_dir", "models/lexicons"),
-                              cfg=SentimentConfig.from_params(params.get("sentiment") or {}), **_ner_params(params))
-        result = evaluate_sentiment(args.dataset, args.data_dir, lexicon_predictor(scorer), args.split, args.limit)
-        result["method"] = "lexicon"
+        sent = params.get("sentiment") or {}
+        predictors = []
+        if args.method in ("lexicon", "ensemble"):
+            lexicon_dir = (params.get("lexicons") or {}).get("out_dir", "models/lexicons")
+            scorer = TargetScorer(args.model, lexicon_dir=lexicon_dir, cfg=SentimentConfig.from_params(sent),
+                                  **_ner_params(params))
+            predictors.append(lexicon_predictor(scorer))
+        if args.method in ("learned", "ensemble"):
+            from pipeline.sentiment_learned import LearnedScorer
+
+            model = (sent.get("learned") or {}).get("model", "models/sentiment_textcat")
+            predictors.append(LearnedScorer(model).predict)
+        if args.method == "ensemble":
+            from pipeline.evaluation.sentiment import ensemble_predictor
+
+            predict = ensemble_predictor(predictors, [1.0, 1.0])
+        else:
+            predict = predictors[0]
+        result = evaluate_sentiment(args.dataset, args.data_dir, predict, args.split, args.limit)
+        result["method"] = args.method
     else:
         raise SystemExit(f"unknown evaluation task {args.task!r}")
     print(json.dumps(result, ensure_ascii=False, sort_keys=True))
@@ -309,6 +339,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("build-lexicons", help="fetch the pinned cntext wheel and build models/lexicons")
     p.set_defaults(func=cmd_build_lexicons)
+
+    p = sub.add_parser("train-sentiment", help="train the learned sentiment model (reads ../shared data by path)")
+    p.set_defaults(func=cmd_train_sentiment)
 
     p = sub.add_parser("segment", help="words and sentences for one source (DocBin parts)")
     p.add_argument("source")
@@ -354,6 +387,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", default=None, help="ner: data set split (default: its test/dev split)")
     p.add_argument("--predictor", choices=["chain", "lac"], default="chain",
                    help="ner: the pipeline's chain (default) or LAC alone, for comparison")
+    p.add_argument("--method", choices=["lexicon", "learned", "ensemble"], default="lexicon",
+                   help="sentiment: the lexicon scorer, the learned model (train-sentiment), or their mean")
     p.add_argument("--unlinked-orgs", choices=["suffix", "all", "none"], default="suffix",
                    help="ner chain: count unlinked model ORGs with company-like names as companies")
     p.add_argument("--data-dir", required=True, help="folder of the gold data set")
