@@ -36,8 +36,11 @@ $(STAMP): requirements.lock
 lint: setup
 	$(BIN)/ruff check pipeline tests bench
 
-bench: setup
-	$(BIN)/python -m bench segment
+# Benchmarks (not tests; results in bench/results/, see docs/benchmarks.md): the segment stage, then every
+# stage on the short news and on 1,000 synthetic articles, with 1 and 2 processes and the models alone.
+# Larger corpora: `python -m bench pipeline --corpus synthetic --n 50000 --repeats 1`.
+bench: setup models
+	$(BIN)/python -m bench default
 
 # Regenerate the lock from pyproject.toml (developers only; needs the uv tool on PATH).
 lock:

@@ -21,6 +21,8 @@ from typing import Any
 
 os.environ.setdefault("NEWSLENS_PROGRESS", "0")
 
+REPO = Path(__file__).resolve().parent.parent
+
 
 def _corpus_args(p: argparse.ArgumentParser, processes: tuple[int, ...]) -> None:
     p.add_argument("--corpus", choices=["short", "synthetic"], default="synthetic")
@@ -29,6 +31,8 @@ def _corpus_args(p: argparse.ArgumentParser, processes: tuple[int, ...]) -> None
     p.add_argument("--processes", type=int, nargs="+", default=list(processes))
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--workdir", type=Path, default=None, help="where the temporary project goes (default: $TMPDIR)")
+    p.add_argument("--repo", type=Path, default=REPO,
+                   help="copy code, configuration and models from this tree instead (e.g. a patched worktree)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--articles", type=int, default=100, help="synthetic articles per source")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--workdir", type=Path, default=None)
+    p.add_argument("--repo", type=Path, default=REPO, help="copy code, configuration and models from this tree")
 
     sub.add_parser("default", help="the `make bench` set: segment, pipeline on short news and on N=1000")
     sub.add_parser("tables", help="Markdown tables from the newest results")
@@ -76,11 +81,12 @@ def run(args: argparse.Namespace) -> dict[str, Any] | list[dict[str, Any]] | str
         from bench import pipeline_run
 
         return pipeline_run.run(args.corpus, args.n, args.processes, args.repeats, args.min_bytes,
-                                models=not args.no_models, workdir=args.workdir)
+                                models=not args.no_models, workdir=args.workdir, repo=args.repo)
     if args.name == "models":
         from bench import models
 
-        return models.run(args.corpus, args.n, tuple(args.processes), args.repeats, args.min_bytes, args.workdir)
+        return models.run(args.corpus, args.n, tuple(args.processes), args.repeats, args.min_bytes, args.workdir,
+                          args.repo)
     if args.name == "memory":
         from bench import memory
 
@@ -88,11 +94,9 @@ def run(args: argparse.Namespace) -> dict[str, Any] | list[dict[str, Any]] | str
     if args.name == "incremental":
         from bench import incremental
 
-        return incremental.run(args.sources, args.articles, args.repeats, args.workdir)
+        return incremental.run(args.sources, args.articles, args.repeats, args.workdir, args.repo)
     if args.name == "default":
-        parser = build_parser()
-        return [run(parser.parse_args(argv)) for argv in (["segment"], ["pipeline", "--corpus", "short"],
-                                                         ["pipeline", "--corpus", "synthetic", "--n", "1000"])]
+        return run_default()
     if args.name == "tables":
         from bench import tables
 
@@ -100,13 +104,33 @@ def run(args: argparse.Namespace) -> dict[str, Any] | list[dict[str, Any]] | str
     raise SystemExit(f"unknown benchmark {args.name!r}")
 
 
+DEFAULT_SET = (["segment"], ["pipeline", "--corpus", "short"], ["pipeline", "--corpus", "synthetic", "--n", "1000"])
+
+
+def run_default() -> list[dict[str, Any]]:
+    """Every benchmark of the default set; one that fails is reported and the others still run."""
+    parser = build_parser()
+    out: list[dict[str, Any]] = []
+    for argv in DEFAULT_SET:
+        try:
+            result = run(parser.parse_args(argv))
+        except RuntimeError as exc:  # a stage command failed: keep its message, go on
+            result = {"bench": " ".join(argv), "error": str(exc)[-3000:]}
+        assert isinstance(result, dict)
+        out.append(result)
+    return out
+
+
 def main() -> None:
     result = run(build_parser().parse_args())
     if isinstance(result, str):
         print(result)
     else:
-        for item in result if isinstance(result, list) else [result]:
+        items = result if isinstance(result, list) else [result]
+        for item in items:
             print(json.dumps(item, ensure_ascii=False))
+        if any("error" in item for item in items):
+            raise SystemExit(1)
 
 
 if __name__ == "__main__":

@@ -221,7 +221,7 @@ if __name__ == "__main__":
 
 
 def run(corpus: str, n: int | None = None, processes: tuple[int, ...] = (1,), repeats: int = 3,
-        min_bytes: int = 1_000_000, workdir: Path | None = None) -> dict[str, Any]:
+        min_bytes: int = 1_000_000, workdir: Path | None = None, repo: Path | None = None) -> dict[str, Any]:
     """Standalone: run the pipeline once (untimed) for its outputs, then the models alone `repeats` times."""
     import statistics
     import tempfile
@@ -229,9 +229,10 @@ def run(corpus: str, n: int | None = None, processes: tuple[int, ...] = (1,), re
     from bench import results
     from bench.machine import machine
     from bench.pipeline_run import corpus_size, prepare, run_models, run_pipeline
+    from bench.project import REPO
 
     with tempfile.TemporaryDirectory(prefix="bench-models-", dir=workdir) as tmp:
-        project, source = prepare(Path(tmp) / "project", corpus, n, min_bytes)
+        project, source = prepare(Path(tmp) / "project", corpus, n, min_bytes, repo=repo or REPO)
         run_pipeline(project, source)
         articles, chars = corpus_size(project, source)
         by_p: dict[str, Any] = {}

@@ -34,9 +34,10 @@ from bench.project import REPO, Project, create_project, jsonl_source
 SOURCE = {"short": "news", "synthetic": "synth"}
 
 
-def prepare(root: Path, corpus: str, n: int | None, min_bytes: int, seed: int = SYNTHETIC_SEED) -> tuple[Project, str]:
-    """A benchmark project at `root` whose only source is the corpus, written as jsonl."""
-    project = create_project(root)
+def prepare(root: Path, corpus: str, n: int | None, min_bytes: int, seed: int = SYNTHETIC_SEED,
+            repo: Path = REPO) -> tuple[Project, str]:
+    """A benchmark project at `root`, copied from `repo`, whose only source is the corpus, as jsonl."""
+    project = create_project(root, repo)
     source = SOURCE[corpus]
     rel = f"data/sources/{source}/articles.jsonl"
     if corpus == "short":
@@ -86,74 +87,110 @@ def _rate(amount: int, seconds: float) -> float:
     return round(amount / seconds, 1) if seconds > 0 else 0.0
 
 
+def _e2e(run: dict[str, Any], key: str = "wall_s") -> float:
+    return sum(s[key] for s in run["stages"])
+
+
+def _stage(run: dict[str, Any], label: str) -> dict[str, Any]:
+    return next(s for s in run["stages"] if s["stage"] == label)
+
+
+def _critical(stage: dict[str, Any]) -> float:
+    """The stage's critical-path CPU time (bench.proc); older records only have the busiest process's."""
+    return float(stage.get("critical_cpu_s", stage["busiest_cpu_s"]))
+
+
+def _stage_summary(ms: list[dict[str, Any]], articles: int, chars: int) -> dict[str, Any]:
+    wall = _median([m["wall_s"] for m in ms])
+    fastest = min(m["wall_s"] for m in ms)
+    return {
+        "wall_s": wall, "wall_s_min": fastest, "wall_s_runs": [m["wall_s"] for m in ms],
+        "cpu_s": _median([m["cpu_s"] for m in ms]), "busiest_cpu_s": _median([m["busiest_cpu_s"] for m in ms]),
+        "critical_cpu_s": _median([_critical(m) for m in ms]),
+        "chars_per_s": _rate(chars, wall), "articles_per_s": _rate(articles, wall),
+        "chars_per_s_best": _rate(chars, fastest), "chars_per_cpu_s": _rate(chars, _median([m["cpu_s"] for m in ms])),
+        "max_rss_mib": max(m["max_rss_mib"] for m in ms), "peak_pss_mib": max(m["peak_pss_mib"] for m in ms),
+    }
+
+
+def _models_summary(models: list[dict[str, Any]], chars: int) -> dict[str, Any]:
+    alone = _median([m["models_alone_s"] for m in models])
+    return {
+        "models_alone_s": alone, "models_alone_s_min": min(m["models_alone_s"] for m in models),
+        "compute_s": _median([m["compute_s"] for m in models]),
+        "load_s": _median([sum(m["load_s"].values()) for m in models]),
+        "models_alone_cpu_s": _median([m["models_alone_cpu_s"] for m in models]),
+        "phases_busy_s": {k: _median([m["phases"][k]["busy_s"] for m in models]) for k in models[0]["phases"]},
+        "phases_cpu_s": {k: _median([m["phases"][k]["cpu_s"] for m in models]) for k in models[0]["phases"]},
+        "chars_per_s": _rate(chars, alone),
+        "max_rss_mib": max(m["max_rss_mib"] for m in models),
+    }
+
+
+def _pipeline_cpu(run: dict[str, Any]) -> float:
+    """CPU seconds on the critical path: the whole run with 1 process, else each stage's critical path."""
+    return _e2e(run, "cpu_s") if run["processes"] == 1 else sum(_critical(s) for s in run["stages"])
+
+
 def summarise(runs: list[dict[str, Any]], articles: int, chars: int) -> dict[str, Any]:
-    """Medians per process count: per stage, end to end, models alone, and the ratios the targets use."""
+    """Per process count: per stage and end to end (median, fastest, every run), the models alone,
+    and the ratios the targets use. Ratios are taken within a repeat (the runs compared ran back to
+    back, under the same load from other work on the machine), then their median is reported."""
     by_p: dict[int, list[dict[str, Any]]] = {}
     for run in runs:
         by_p.setdefault(run["processes"], []).append(run)
     summary: dict[str, Any] = {}
     for p, group in sorted(by_p.items()):
-        stages: dict[str, Any] = {}
-        for label in [s["stage"] for s in group[0]["stages"]]:
-            ms = [next(s for s in r["stages"] if s["stage"] == label) for r in group]
-            wall = _median([m["wall_s"] for m in ms])
-            stages[label] = {
-                "wall_s": wall, "cpu_s": _median([m["cpu_s"] for m in ms]),
-                "busiest_cpu_s": _median([m["busiest_cpu_s"] for m in ms]),
-                "chars_per_s": _rate(chars, wall), "articles_per_s": _rate(articles, wall),
-                "max_rss_mib": max(m["max_rss_mib"] for m in ms), "peak_pss_mib": max(m["peak_pss_mib"] for m in ms),
-            }
-        e2e = _median([sum(s["wall_s"] for s in r["stages"]) for r in group])
+        labels = [s["stage"] for s in group[0]["stages"]]
+        e2e = _median([_e2e(r) for r in group])
         entry: dict[str, Any] = {
-            "runs": len(group), "stages": stages, "end_to_end_s": e2e,
-            "end_to_end_cpu_s": _median([sum(s["cpu_s"] for s in r["stages"]) for r in group]),
-            "end_to_end_busiest_cpu_s": _median([sum(s["busiest_cpu_s"] for s in r["stages"]) for r in group]),
+            "runs": len(group),
+            "stages": {label: _stage_summary([_stage(r, label) for r in group], articles, chars) for label in labels},
+            "end_to_end_s": e2e, "end_to_end_s_min": min(_e2e(r) for r in group),
+            "end_to_end_s_runs": [round(_e2e(r), 3) for r in group],
+            "end_to_end_cpu_s": _median([_e2e(r, "cpu_s") for r in group]),
+            "end_to_end_critical_cpu_s": _median([_pipeline_cpu(r) for r in group]),
             "end_to_end_chars_per_s": _rate(chars, e2e), "end_to_end_articles_per_s": _rate(articles, e2e),
+            "load_average": [r.get("load_before", [None])[0] for r in group],
         }
-        models = [r["models"] for r in group if r.get("models")]
-        if models:
-            alone = _median([m["models_alone_s"] for m in models])
-            compute = _median([m["compute_s"] for m in models])
-            entry["models"] = {
-                "models_alone_s": alone, "compute_s": compute,
-                "load_s": _median([sum(m["load_s"].values()) for m in models]),
-                "models_alone_cpu_s": _median([m["models_alone_cpu_s"] for m in models]),
-                "phases_busy_s": {k: _median([m["phases"][k]["busy_s"] for m in models]) for k in models[0]["phases"]},
-                "phases_cpu_s": {k: _median([m["phases"][k]["cpu_s"] for m in models]) for k in models[0]["phases"]},
-                "chars_per_s": _rate(chars, alone),
-                "max_rss_mib": max(m["max_rss_mib"] for m in models),
-            }
-            entry["end_to_end_vs_models_alone"] = round(e2e / alone, 3)
-            entry["end_to_end_vs_models_compute"] = round(e2e / compute, 3)
-            # The same on CPU time (insensitive to other work on the machine); with N processes the
-            # pipeline's side is the sum over stages of each stage's busiest process.
-            e2e_cpu = entry["end_to_end_cpu_s"] if p == 1 else entry["end_to_end_busiest_cpu_s"]
-            entry["end_to_end_vs_models_alone_cpu"] = round(e2e_cpu / entry["models"]["models_alone_cpu_s"], 3)
+        with_models = [r for r in group if r.get("models")]
+        if with_models:
+            entry["models"] = _models_summary([r["models"] for r in with_models], chars)
+            entry["end_to_end_vs_models_alone"] = _median([_e2e(r) / r["models"]["models_alone_s"]
+                                                           for r in with_models])
+            entry["end_to_end_vs_models_alone_cpu"] = _median([_pipeline_cpu(r) / r["models"]["models_alone_cpu_s"]
+                                                               for r in with_models])
         summary[str(p)] = entry
-    if "1" in summary:
-        one = summary["1"]
-        for p, entry in summary.items():
-            if p != "1":
-                entry["speedup_vs_1"] = {
-                    **{s: round(one["stages"][s]["wall_s"] / entry["stages"][s]["wall_s"], 3)
-                       for s in ("segment", "ner")},
-                    "end_to_end": round(one["end_to_end_s"] / entry["end_to_end_s"], 3),
-                }
-                # What free cores would give: 1-process CPU time over the busiest process's CPU time.
-                entry["cpu_speedup_estimate"] = {
-                    **{s: round(one["stages"][s]["cpu_s"] / entry["stages"][s]["busiest_cpu_s"], 3)
-                       for s in ("segment", "ner")},
-                    "end_to_end": round(one["end_to_end_cpu_s"] / entry["end_to_end_busiest_cpu_s"], 3),
-                }
+    if 1 in by_p:
+        ones = {r["repeat"]: r for r in by_p[1]}
+        for p, group in by_p.items():
+            pairs = [(ones[r["repeat"]], r) for r in group if p != 1 and r["repeat"] in ones]
+            if not pairs:
+                continue
+            summary[str(p)]["speedup_vs_1"] = {
+                **{s: _median([_stage(a, s)["wall_s"] / _stage(b, s)["wall_s"] for a, b in pairs])
+                   for s in ("segment", "ner")},
+                "end_to_end": _median([_e2e(a) / _e2e(b) for a, b in pairs]),
+            }
+            # What free cores would give: 1-process CPU time over the critical-path CPU time.
+            summary[str(p)]["cpu_speedup_estimate"] = {
+                **{s: _median([_stage(a, s)["cpu_s"] / _critical(_stage(b, s)) for a, b in pairs])
+                   for s in ("segment", "ner")},
+                "end_to_end": _median([_e2e(a, "cpu_s") / _pipeline_cpu(b) for a, b in pairs]),
+            }
     return summary
 
 
 def run(corpus: str, n: int | None = None, processes: Sequence[int] = (1, 2), repeats: int = 3,
-        min_bytes: int = 1_000_000, models: bool = True, workdir: Path | None = None) -> dict[str, Any]:
+        min_bytes: int = 1_000_000, models: bool = True, workdir: Path | None = None,
+        repo: Path = REPO) -> dict[str, Any]:
     """Build the project, run every configuration `repeats` times (process counts interleaved)."""
     with tempfile.TemporaryDirectory(prefix="bench-pipeline-", dir=workdir) as tmp:
-        project, source = prepare(Path(tmp) / "project", corpus, n, min_bytes)
-        config = {"corpus": corpus, "n": n if corpus == "synthetic" else None}
+        project, source = prepare(Path(tmp) / "project", corpus, n, min_bytes, repo=repo)
+        config: dict[str, Any] = {"corpus": corpus, "n": n if corpus == "synthetic" else None,
+                                  "code_sha": project.code_sha(), "batch": Path(tmp).name}
+        if repo.resolve() != REPO:
+            config["code_from"] = str(repo.resolve())
         runs = []
         articles = chars = 0
         for r in range(repeats):

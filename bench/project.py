@@ -11,6 +11,7 @@ of fetching and rebuilding them.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -41,6 +42,13 @@ class Project:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+
+    def code_sha(self) -> str:
+        """A short hash of the copied pipeline code: which code a figure was measured on."""
+        digest = hashlib.sha256()
+        for path in sorted((self.root / "pipeline").rglob("*.py")):
+            digest.update(str(path.relative_to(self.root)).encode() + b"\0" + path.read_bytes())
+        return digest.hexdigest()[:12]
 
     @property
     def params_path(self) -> Path:
