@@ -3,10 +3,11 @@
     python -m bench memory [--sizes 1000 50000] [--reuse]
 
 For each size, the synthetic corpus goes through every stage once with one process
-(bench.pipeline_run, without the models-alone baseline) and each stage's peak resident memory is
-read from the kernel (`ru_maxrss` of the stage's process, via wait4). A stage is flat when its peak
-on the largest corpus is within `--limit` (1.2) × its peak on the smallest. `--reuse` takes the
-figures from the newest matching one-process `python -m bench pipeline` results instead of running.
+(bench.pipeline_run, without the models-alone baseline; runs recorded in memory_pipeline_runs.jsonl)
+and each stage's peak resident memory is read from the kernel (bench.proc: /usr/bin/time's maximum
+resident set size of the stage's process). A stage is flat when its peak on the largest corpus is
+within `--limit` (1.2) × its peak on the smallest. `--reuse` takes the figures from the newest
+matching one-process run already recorded (by this benchmark or by `python -m bench pipeline`).
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ from bench.machine import machine
 def _stage_peaks(size: int, reuse: bool) -> tuple[dict[str, dict[str, float]], str]:
     """{stage: {max_rss_mib, peak_pss_mib}} for one corpus size, and where the figures came from."""
     if reuse:
-        for record in reversed(list(results.read("pipeline_runs"))):
+        runs = [*results.read("memory_pipeline_runs"), *results.read("pipeline_runs")]
+        for record in sorted(runs, key=lambda r: r["recorded_at"], reverse=True):
             if record.get("corpus") == "synthetic" and record.get("n") == size and record.get("processes") == 1:
                 peaks = {s["stage"]: {"max_rss_mib": s["max_rss_mib"], "peak_pss_mib": s["peak_pss_mib"]}
                          for s in record["stages"]}
-                return peaks, f"pipeline_runs.jsonl recorded_at {record['recorded_at']}"
-    summary = pipeline_run.run("synthetic", size, processes=(1,), repeats=1, models=False)
+                return peaks, f"run recorded_at {record['recorded_at']}"
+    summary = pipeline_run.run("synthetic", size, processes=(1,), repeats=1, models=False,
+                               record_as="memory_pipeline")
     stages = summary["by_processes"]["1"]["stages"]
     return ({k: {"max_rss_mib": v["max_rss_mib"], "peak_pss_mib": v["peak_pss_mib"]} for k, v in stages.items()},
             "measured")

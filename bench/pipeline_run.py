@@ -183,8 +183,9 @@ def summarise(runs: list[dict[str, Any]], articles: int, chars: int) -> dict[str
 
 def run(corpus: str, n: int | None = None, processes: Sequence[int] = (1, 2), repeats: int = 3,
         min_bytes: int = 1_000_000, models: bool = True, workdir: Path | None = None,
-        repo: Path = REPO) -> dict[str, Any]:
-    """Build the project, run every configuration `repeats` times (process counts interleaved)."""
+        repo: Path = REPO, record_as: str = "pipeline") -> dict[str, Any]:
+    """Build the project, run every configuration `repeats` times (process counts interleaved); each
+    run is appended to `<record_as>_runs.jsonl`, the summary to `<record_as>.jsonl`."""
     with tempfile.TemporaryDirectory(prefix="bench-pipeline-", dir=workdir) as tmp:
         project, source = prepare(Path(tmp) / "project", corpus, n, min_bytes, repo=repo)
         config: dict[str, Any] = {"corpus": corpus, "n": n if corpus == "synthetic" else None,
@@ -205,7 +206,7 @@ def run(corpus: str, n: int | None = None, processes: Sequence[int] = (1, 2), re
                 if models:
                     record["models"] = run_models(project, source, p)
                 record["load_before"], record["load_after"] = before, load_average()
-                results.append("pipeline_runs", record)
+                results.append(f"{record_as}_runs", record)
                 runs.append(record)
                 total = sum(s["wall_s"] for s in stages)
                 print(f"[bench pipeline] {corpus} n={n} p={p} repeat {r + 1}/{repeats}: {total:.1f} s "
@@ -213,5 +214,5 @@ def run(corpus: str, n: int | None = None, processes: Sequence[int] = (1, 2), re
     summary = {"bench": "pipeline", **config, "articles": articles, "chars": chars, "repeats": repeats,
                "processes": list(processes), "by_processes": summarise(runs, articles, chars),
                "machine": machine()}
-    results.append("pipeline", summary)
+    results.append(record_as, summary)
     return summary

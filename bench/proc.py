@@ -2,8 +2,11 @@
 
 Peak memory is reported two ways:
 
-- `max_rss_mib`: the kernel's high-water mark of resident memory (`ru_maxrss` from `wait4`) of the
-  largest single process among the child and the workers it forked and waited for;
+- `max_rss_mib`: the kernel's high-water mark of resident memory of the largest single process among
+  the command and the workers it forked and waited for, as `/usr/bin/time` reports it. The command
+  runs under /usr/bin/time rather than being read with wait4 here, because a child's ru_maxrss
+  starts from the high-water mark of the process it was forked (vfork'd) from: under this Python
+  process it would never read below this process's own peak;
 - `peak_pss_mib`: the highest sum of proportional set sizes (PSS: shared pages split between the
   processes sharing them) over the child and all its descendants, sampled every `interval` seconds.
   With forked workers this is the real footprint of the stage; with one process it is close to RSS
@@ -21,7 +24,9 @@ speedup meaningless. With one process both equal the process's CPU time.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Sequence
@@ -101,11 +106,15 @@ def _pss_kib(pid: int) -> int:
 
 
 class _PssSampler(threading.Thread):
-    """Polls the summed PSS of a process tree until stopped; keeps the maximum."""
+    """Polls a process tree until stopped: the largest summed PSS, and each process's CPU time.
 
-    def __init__(self, pid: int, interval: float) -> None:
+    With `wrapped`, the root is /usr/bin/time and the measured command is its (only) child."""
+
+    def __init__(self, pid: int, interval: float, wrapped: bool = False) -> None:
         super().__init__(daemon=True)
-        self.pid = pid
+        self.root = pid
+        self.wrapped = wrapped
+        self.main: int | None = None if wrapped else pid
         self.interval = interval
         self.peak_kib = 0
         self.cpu: dict[int, float] = {}
@@ -114,42 +123,66 @@ class _PssSampler(threading.Thread):
 
     def run(self) -> None:
         while not self._stop_event.is_set():
-            tree = _tree(self.pid)
-            self.peak_kib = max(self.peak_kib, sum(_pss_kib(p) for p in tree))
-            for p in tree:
-                cpu = _cpu_s(p)
-                if cpu is not None:
-                    self.cpu[p] = max(cpu, self.cpu.get(p, 0.0))
-            if self.prefork_cpu is None and len(tree) > 1:
-                self.prefork_cpu = self.cpu.get(self.pid, 0.0)
+            if self.main is None:
+                kids = _children(self.root)
+                self.main = kids[0] if kids else None
+            if self.main is not None:
+                self._sample(self.main)
             self._stop_event.wait(self.interval)
 
-    def critical_cpu(self, main_cpu: float) -> float:
-        """Pre-fork CPU of the main process + max(busiest worker, the main process's later CPU)."""
-        if self.prefork_cpu is None:
-            return main_cpu
-        workers = [c for p, c in self.cpu.items() if p != self.pid]
-        return self.prefork_cpu + max(max(workers, default=0.0), main_cpu - self.prefork_cpu)
+    def _sample(self, main: int) -> None:
+        tree = _tree(main)
+        self.peak_kib = max(self.peak_kib, sum(_pss_kib(p) for p in tree))
+        for p in tree:
+            cpu = _cpu_s(p)
+            if cpu is not None:
+                self.cpu[p] = max(cpu, self.cpu.get(p, 0.0))
+        if self.prefork_cpu is None and len(tree) > 1:
+            self.prefork_cpu = self.cpu.get(main, 0.0)
 
     def stop(self) -> None:
         self._stop_event.set()
         self.join()
 
+    def critical_cpu(self, main_cpu: float) -> float:
+        """Pre-fork CPU of the main process + max(busiest worker, the main process's later CPU)."""
+        if self.prefork_cpu is None:
+            return main_cpu
+        workers = [c for p, c in self.cpu.items() if p != self.main]
+        return self.prefork_cpu + max(max(workers, default=0.0), main_cpu - self.prefork_cpu)
+
 
 def _own_cpu(sampler: _PssSampler, usage: os.struct_rusage | Any) -> float:
     """The main process's own CPU time: exact (from wait4) when it had no children, else as sampled."""
-    if len(sampler.cpu) <= 1:
+    if len(sampler.cpu) <= 1 or sampler.main is None:
         return float(usage.ru_utime + usage.ru_stime)
-    return sampler.cpu.get(sampler.pid, 0.0)
+    return sampler.cpu.get(sampler.main, 0.0)
+
+
+TIME = shutil.which("time", path="/usr/bin")
+
+
+def _read_max_rss_kib(path: Path) -> int | None:
+    try:
+        return int(path.read_text().strip().splitlines()[-1])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def run_measured(cmd: Sequence[str], cwd: Path, env: dict[str, str] | None = None,
                  interval: float = 0.2, check: bool = True) -> Measured:
     """Run `cmd` in `cwd` and return its wall time, CPU time (user + sys, workers included) and memory."""
+    with tempfile.TemporaryDirectory(prefix="bench-time-") as tmp:
+        rss_file = Path(tmp) / "maxrss" if TIME else None
+        wrapped = [TIME, "-f", "%M", "-o", str(rss_file), *cmd] if TIME else list(cmd)
+        return _run(list(cmd), wrapped, cwd, env, interval, check, rss_file)
+
+
+def _run(cmd: list[str], wrapped: list[str], cwd: Path, env: dict[str, str] | None, interval: float,
+         check: bool, rss_file: Path | None) -> Measured:
     t0 = time.perf_counter()
-    proc = subprocess.Popen(list(cmd), cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    sampler = _PssSampler(proc.pid, interval)
+    proc = subprocess.Popen(wrapped, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sampler = _PssSampler(proc.pid, interval, wrapped=rss_file is not None)
     sampler.start()
     out: list[str] = []
     err: list[str] = []
@@ -164,9 +197,10 @@ def run_measured(cmd: Sequence[str], cwd: Path, env: dict[str, str] | None = Non
     for r in readers:
         r.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
+    max_rss_kib = _read_max_rss_kib(rss_file) if rss_file else None
     result = Measured(
         cmd=" ".join(cmd), returncode=proc.returncode, wall_s=round(wall, 3), user_s=round(usage.ru_utime, 3),
-        sys_s=round(usage.ru_stime, 3), max_rss_mib=round(usage.ru_maxrss / 1024, 1),
+        sys_s=round(usage.ru_stime, 3), max_rss_mib=round((max_rss_kib or usage.ru_maxrss) / 1024, 1),
         peak_pss_mib=round(sampler.peak_kib / 1024, 1),
         busiest_cpu_s=round(max(sampler.cpu.values(), default=0.0), 3),
         critical_cpu_s=round(sampler.critical_cpu(_own_cpu(sampler, usage)), 3), processes=len(sampler.cpu),
