@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from pipeline.evaluation.datasets import locate_split, resolve
 from pipeline.evaluation.scoring import prf
 
 LABELS = ("positive", "neutral", "negative")
@@ -182,23 +183,13 @@ ALIASES = {"cfsc": "cfsc-absa", "bbt-fincuge-finnsp": "finnsp"}
 
 def dataset_spec(name: str) -> tuple[str, Dataset]:
     """Canonical name and description of a data set (folder names are accepted as aliases)."""
-    key = ALIASES.get(name, name)
-    if key not in DATASETS:
-        raise ValueError(f"dataset must be one of {', '.join(DATASETS)}")
-    return key, DATASETS[key]
+    return resolve(name, DATASETS, ALIASES)
 
 
 def split_path(dataset: str, data_dir: str | Path, split: str | None = None) -> Path:
     """The split's file in `data_dir`, which may be the data set's folder or the folder holding it."""
     _, spec = dataset_spec(dataset)
-    split = split or spec.default_split
-    if split not in spec.splits:
-        raise ValueError(f"{dataset} split must be one of {', '.join(spec.splits)}")
-    data = Path(data_dir)
-    for candidate in (data / spec.splits[split], data / spec.folder / spec.splits[split]):
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError(f"{spec.splits[split]} not found in {data} or {data / spec.folder}")
+    return locate_split(dataset, spec.folder, spec.splits, spec.default_split, data_dir, split)
 
 
 def read_dataset(dataset: str, data_dir: str | Path, split: str | None = None,
