@@ -48,6 +48,7 @@ class Measured:
     peak_pss_mib: float
     busiest_cpu_s: float
     critical_cpu_s: float
+    main_cpu_s: float  # the command's own process only (for `dvc repro`: DVC's own work)
     processes: int
     stdout: str
     stderr: str
@@ -198,12 +199,14 @@ def _run(cmd: list[str], wrapped: list[str], cwd: Path, env: dict[str, str] | No
         r.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
     max_rss_kib = _read_max_rss_kib(rss_file) if rss_file else None
+    own_cpu = _own_cpu(sampler, usage)
     result = Measured(
         cmd=" ".join(cmd), returncode=proc.returncode, wall_s=round(wall, 3), user_s=round(usage.ru_utime, 3),
         sys_s=round(usage.ru_stime, 3), max_rss_mib=round((max_rss_kib or usage.ru_maxrss) / 1024, 1),
         peak_pss_mib=round(sampler.peak_kib / 1024, 1),
         busiest_cpu_s=round(max(sampler.cpu.values(), default=0.0), 3),
-        critical_cpu_s=round(sampler.critical_cpu(_own_cpu(sampler, usage)), 3), processes=len(sampler.cpu),
+        critical_cpu_s=round(sampler.critical_cpu(own_cpu), 3), main_cpu_s=round(own_cpu, 3),
+        processes=len(sampler.cpu),
         stdout="".join(out), stderr="".join(err),
     )
     if check and result.returncode != 0:
