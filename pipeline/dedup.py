@@ -10,10 +10,12 @@ published one (then the smallest doc_id), and the aggregation counts only it, wi
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from datasketch import MinHash, MinHashLSH
+from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 _PUNCT = set("，。！？、；：,.!?;:“”‘’「」『』（）()《》【】—…·- \n\t")
 
@@ -32,19 +34,29 @@ def shingles(text: str, k: int) -> set[bytes]:
     return {chars[i : i + k].encode("utf-8") for i in range(len(chars) - k + 1)}
 
 
-def signature(text: str, k: int, num_perm: int) -> MinHash:
+@functools.cache
+def _permutations(num_perm: int) -> tuple[Any, str]:
+    """The seed-1 permutations and their scheme, drawn once: MinHash draws (and keeps) its own per
+    object otherwise, which costs a random draw and 2 KB for every article of the corpus."""
     mh = MinHash(num_perm=num_perm, seed=1)
+    return mh.permutations, mh.scheme
+
+
+def signature(text: str, k: int, num_perm: int) -> LeanMinHash:
+    """The text's MinHash, as a LeanMinHash: hash values and seed only (1 KB at 128 permutations)."""
+    permutations, scheme = _permutations(num_perm)
+    mh = MinHash(num_perm=num_perm, seed=1, permutations=permutations, scheme=scheme)
     sh = shingles(text, k)
     if sh:
         mh.update_batch(sorted(sh))
-    return mh
+    return LeanMinHash(mh)
 
 
 def cluster(docs: Iterable[DocInfo], threshold: float = 0.5, k: int = 5, num_perm: int = 128
             ) -> dict[str, tuple[str, float]]:
     """doc_id -> (canonical doc_id, estimated similarity to the canonical copy), for every doc."""
     # Keep signatures, not texts: memory stays at ~1 KB per article.
-    sigs: dict[str, MinHash] = {}
+    sigs: dict[str, LeanMinHash] = {}
     dates: dict[str, str | None] = {}
     for d in docs:
         sigs[d.doc_id] = signature(d.text, k, num_perm)

@@ -8,13 +8,12 @@ so a feed export with `headline`/`body` needs no code. `path` may be one file or
 from __future__ import annotations
 
 import csv
-import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
-from pipeline.encoding import DecodeError, decode_bytes
+from pipeline.encoding import DecodeError, decode_bytes, open_text
 from pipeline.records import Article, Reject
 from pipeline.sources import register
 from pipeline.sources.common import check_text, list_files, make_article, parse_date
@@ -60,24 +59,44 @@ def record_to_article(
     )
 
 
-def _jsonl_lines(data: bytes, declared: str | None) -> tuple[list[str | None], str]:
-    """Decode a JSONL file line by line as UTF-8 (the JSON Lines encoding), so one corrupt line
-    costs one record; a file that is not UTF-8 at all is decoded whole with detection."""
-    raw_lines = data.split(b"\n")
-    lines: list[str | None] = []
-    bad = 0
-    for i, raw in enumerate(raw_lines):
-        try:
-            chunk = raw.decode("utf-8-sig" if i == 0 else "utf-8")
-        except UnicodeDecodeError:
-            chunk = None
-            bad += 1
-        lines.append(chunk)
-    if bad and bad > len(raw_lines) // 2:
-        decoded = decode_bytes(data, declared)
-        return list(decoded.text.split("\n")), decoded.encoding
-    encoding = "utf-8-bom" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
-    return lines, encoding
+def _scan_jsonl(path: Path) -> tuple[int, int, bool, bool]:
+    """(lines, lines that are not UTF-8, has a non-blank byte, starts with a BOM), read line by line."""
+    lines = bad = 0
+    content = False
+    with path.open("rb") as f:
+        head = f.read(3)
+        f.seek(0)
+        for i, raw in enumerate(f):
+            lines += 1
+            content = content or bool(raw.strip())
+            try:
+                raw.decode("utf-8-sig" if i == 0 else "utf-8")
+            except UnicodeDecodeError:
+                bad += 1
+    return lines, bad, content, head == b"\xef\xbb\xbf"
+
+
+def _jsonl_lines(path: Path, declared: str | None) -> tuple[Iterator[str | None], str]:
+    """The file's lines as text (None for a line that is not UTF-8), and the encoding.
+
+    JSON Lines is UTF-8, decoded line by line so that one corrupt line costs one record and a file of
+    any size streams; a file that is mostly not UTF-8 (a GB18030 export) is decoded whole with
+    detection instead.
+    """
+    lines, bad, _, bom = _scan_jsonl(path)
+    if bad and bad > lines // 2:
+        decoded = decode_bytes(path.read_bytes(), declared)
+        return iter(decoded.text.split("\n")), decoded.encoding
+
+    def read() -> Iterator[str | None]:
+        with path.open("rb") as f:
+            for i, raw in enumerate(f):
+                try:
+                    yield raw.decode("utf-8-sig" if i == 0 else "utf-8").removesuffix("\n")
+                except UnicodeDecodeError:
+                    yield None
+
+    return read(), "utf-8-bom" if bom else "utf-8"
 
 
 @register("jsonl")
@@ -88,12 +107,11 @@ def read_jsonl(source: str, path: Path, options: dict[str, Any]) -> Iterator[Art
         if isinstance(file, Reject):
             yield file
             continue
-        data = file.read_bytes()
-        if not data.strip():
-            yield Reject(source, "ingest", str(file), "empty_file", f"{len(data)} bytes, no records")
+        if not _scan_jsonl(file)[2]:
+            yield Reject(source, "ingest", str(file), "empty_file", f"{file.stat().st_size} bytes, no records")
             continue
         try:
-            lines, encoding = _jsonl_lines(data, options.get("encoding"))
+            lines, encoding = _jsonl_lines(file, options.get("encoding"))
         except DecodeError as exc:
             yield Reject(source, "ingest", str(file), exc.reason, exc.detail)
             continue
@@ -123,43 +141,53 @@ def read_csv(source: str, path: Path, options: dict[str, Any]) -> Iterator[Artic
     fields = _field_map(options)
     tz = options.get("timezone", "+08:00")
     delimiter = options.get("delimiter", ",")
+    max_chars = int(options.get("max_chars", 200_000))
     for file in _files(source, path, options.get("glob", "*.csv"), options):
         if isinstance(file, Reject):
             yield file
             continue
         try:
-            decoded = decode_bytes(file.read_bytes(), options.get("encoding"))
+            stream, encoding = open_text(file, options.get("encoding"))
         except DecodeError as exc:
             yield Reject(source, "ingest", str(file), exc.reason, exc.detail)
             continue
-        reader = csv.reader(io.StringIO(decoded.text, newline=""), delimiter=delimiter)
+        with stream:
+            yield from _csv_records(source, file, stream, encoding, fields, delimiter, tz, max_chars)
+
+
+def _csv_records(source: str, file: Path, stream: TextIO, encoding: str, fields: dict[str, str],
+                 delimiter: str, tz: str, max_chars: int) -> Iterator[Article | Reject]:
+    # The csv module refuses fields over 128 KiB; an article up to ingest.max_chars must get
+    # through so that the ingest stage rejects anything longer as too_long, not as malformed.
+    csv.field_size_limit(max(csv.field_size_limit(), 2 * max_chars))
+    reader = csv.reader(stream, delimiter=delimiter)
+    try:
+        header = next(reader)
+    except StopIteration:
+        yield Reject(source, "ingest", str(file), "empty_file", "no header row")
+        return
+    header = [h.strip() for h in header]
+    missing = [fields["text"]] if fields["text"] not in header else []
+    if missing:
+        yield Reject(source, "ingest", str(file), "missing_column", f"no column named {missing[0]!r}")
+        return
+    while True:
         try:
-            header = next(reader)
+            row = next(reader)
         except StopIteration:
-            yield Reject(source, "ingest", str(file), "empty_file", "no header row")
+            break
+        except csv.Error as exc:
+            yield Reject(source, "ingest", f"{file}:{reader.line_num}", "malformed_row", str(exc))
             continue
-        header = [h.strip() for h in header]
-        missing = [fields["text"]] if fields["text"] not in header else []
-        if missing:
-            yield Reject(source, "ingest", str(file), "missing_column", f"no column named {missing[0]!r}")
+        origin = f"{file}:{reader.line_num}"
+        if not any(cell.strip() for cell in row):
             continue
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as exc:
-                yield Reject(source, "ingest", f"{file}:{reader.line_num}", "malformed_row", str(exc))
-                continue
-            origin = f"{file}:{reader.line_num}"
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) != len(header):
-                yield Reject(
-                    source, "ingest", origin, "malformed_row",
-                    f"{len(row)} cells where the header has {len(header)}",
-                )
-                continue
-            yield record_to_article(
-                source, origin, dict(zip(header, row, strict=True)), fields, decoded.encoding, tz
+        if len(row) != len(header):
+            yield Reject(
+                source, "ingest", origin, "malformed_row",
+                f"{len(row)} cells where the header has {len(header)}",
             )
+            continue
+        yield record_to_article(
+            source, origin, dict(zip(header, row, strict=True)), fields, encoding, tz
+        )
