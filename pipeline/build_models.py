@@ -76,10 +76,10 @@ def build_pipeline(
             pin = pins["pkuseg"]
             archive = fetch.fetch(pin, cache)
             default_words = convert_pkuseg(archive, pin["members"], staging / "pkuseg")
-            tokenizer.setup(words, staging / "pkuseg", default_words)
+            tokenizer.setup(words, staging / "pkuseg", default_words, remember=kb.surface_forms())
             manifest["sources"]["pkuseg"] = {k: pin[k] for k in ("requirement", "file", "sha256", "licence")}
         else:
-            tokenizer.setup(words)
+            tokenizer.setup(words, remember=kb.surface_forms())
             manifest["sources"]["jieba"] = {"requirement": "jieba==0.42.1", "licence": "MIT"}
         nlp.meta["name"] = "newslens_zh"
         nlp.meta["version"] = "0.1.0"

@@ -72,6 +72,7 @@ def segment_source(
 ) -> Tally:
     global _NLP
     _NLP = load_nlp(model_path)
+    _NLP.tokenizer.ensure_loaded()  # type: ignore[attr-defined]  (before the fork: shared, loaded once)
     tally = Tally(name, "segment")
     rejects: list[dict[str, Any]] = []
     total = pq.ParquetFile(in_path).metadata.num_rows

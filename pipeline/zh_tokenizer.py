@@ -112,17 +112,30 @@ class NewsTokenizer(DummyTokenizer):
         self._pkuseg_dir: Path | None = None
         self._other_words: list[str] = []
         self._cut: Callable[[str], list[str]] | None = None
+        self._configured = False  # set up or read from disk; the segmenter itself loads on first use
+        # Texts cut at build time (the KB's names): the ner stage builds its name patterns from these
+        # without loading the 170 MB segmenter it otherwise never uses (its documents are cut already).
+        self._memo: dict[str, tuple[str, ...]] = {}
 
     # -- set-up (build time) -------------------------------------------------------------
     def setup(self, user_words: Iterable[str], pkuseg_dir: Path | None = None,
-              pkuseg_default_words: Iterable[str] = ()) -> None:
+              pkuseg_default_words: Iterable[str] = (), remember: Iterable[str] = ()) -> None:
         self.user_words = sorted(set(user_words))
         if self.segmenter == "pkuseg":
             if pkuseg_dir is None:
                 raise ValueError("the pkuseg segmenter needs the converted model directory")
             self._pkuseg_dir = Path(pkuseg_dir)
             self._other_words = sorted(set(pkuseg_default_words))
+        self._configured = True
         self._load()
+        self._memo = {text: tuple(self.cut(text)) for text in sorted(set(remember))}
+
+    def ensure_loaded(self) -> None:
+        """Load the segmenter now (before forking workers, so that they share its memory)."""
+        if self._cut is None:
+            if not self._configured:
+                raise RuntimeError("tokenizer not set up: load the pipeline built by `build_models`")
+            self._load()
 
     def _load(self) -> None:
         repair = AliasRepair(self.user_words, self._other_words)
@@ -157,8 +170,11 @@ class NewsTokenizer(DummyTokenizer):
 
     # -- use -------------------------------------------------------------------------------
     def cut(self, text: str) -> list[str]:
-        if self._cut is None:
-            raise RuntimeError("tokenizer not set up: load the pipeline built by `build_models`")
+        known = self._memo.get(text)
+        if known is not None:
+            return list(known)
+        self.ensure_loaded()
+        assert self._cut is not None
         return self._cut(text)
 
     def tokenize(self, text: str) -> tuple[list[str], list[bool], list[bool]]:
@@ -184,6 +200,7 @@ class NewsTokenizer(DummyTokenizer):
                 if (self._pkuseg_dir / name).resolve() != (model_dir / name).resolve():
                     shutil.copyfile(self._pkuseg_dir / name, model_dir / name)
             srsly.write_msgpack(path / "pkuseg_default_words.msgpack", self._other_words)
+        srsly.write_msgpack(path / "memo.msgpack", {k: list(v) for k, v in self._memo.items()})
 
     def from_disk(self, path: str | Path, **kwargs: Any) -> NewsTokenizer:
         path = Path(path)
@@ -193,7 +210,10 @@ class NewsTokenizer(DummyTokenizer):
         if self.segmenter == "pkuseg":
             self._pkuseg_dir = path / "pkuseg_model"
             self._other_words = list(srsly.read_msgpack(path / "pkuseg_default_words.msgpack"))
-        self._load()
+        memo = path / "memo.msgpack"
+        self._memo = {k: tuple(v) for k, v in srsly.read_msgpack(memo).items()} if memo.exists() else {}
+        self._cut = None
+        self._configured = True
         return self
 
 
