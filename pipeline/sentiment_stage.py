@@ -8,7 +8,7 @@ script). All three are streamed batch by batch, so memory does not grow with the
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,11 @@ from pipeline.lexicons import load_lexicons
 from pipeline.offsets import original_span
 from pipeline.progress import progress
 from pipeline.sentiment import Lexicon, SentimentConfig, evidence, evidence_json, score_document
+
+METHODS = ("lexicon", "learned", "ensemble")
+# A learned scorer: (normalised text, [(start, end)] of one target's mentions) per target -> one score
+# in [-1, 1] per target.
+LearnedScore = Callable[[list[tuple[str, list[tuple[int, int]]]]], list[float]]
 
 SENTIMENT_SCHEMA = pa.schema(
     [
@@ -77,7 +82,16 @@ def score_rows(
     lexicon: Lexicon,
     cfg: SentimentConfig,
     kb: KnowledgeBase | None = None,
+    method: str = "lexicon",
+    learned: LearnedScore | None = None,
+    learned_weight: float = 0.5,
 ) -> list[dict[str, Any]]:
+    """The rows of one article: per company and per group, the lexicon score, or with `method`
+    learned / ensemble the learned model's score (mean over the target's mentions) or the weighted
+    mean of both. The evidence is always the lexicon's deciding sentences that agree with the final
+    label (else the first sentence naming the target): a model's score has no words to show."""
+    if method != "lexicon" and learned is None:
+        raise ValueError(f"sentiment.method={method} needs the learned model")
     words, spaces, starts = doc_words
     text = article["text"]
     anchors = article["offsets"]
@@ -93,8 +107,17 @@ def score_rows(
         if not targets:
             continue
         scores, sentences = score_document(words, spaces, starts, targets, lexicon, cfg)
-        for target, ts in sorted(scores.items()):
+        ordered = sorted(scores.items())
+        model_scores: list[float] = []
+        if method != "lexicon":
+            assert learned is not None
+            model_scores = learned([(text, [(s, e) for s, e, t in targets if t == target]) for target, _ in ordered])
+        for i, (target, ts) in enumerate(ordered):
             score = ts.score(cfg.smoothing)
+            if method == "learned":
+                score = model_scores[i]
+            elif method == "ensemble":
+                score = (1 - learned_weight) * score + learned_weight * model_scores[i]
             label = cfg.label(score)
             ev = evidence(ts, label, sentences, text, cfg.max_evidence, quote)
             group = target if level == "group" else next(m["group_id"] for m in mentions if m[key] == target)
@@ -114,9 +137,35 @@ def score_rows(
                 "terms": len(ts.hits),
                 "evidence": evidence_json(ev),
                 "evidence_text": ev[0]["original"] if ev else "",
-                "method": "lexicon",
+                "method": method,
             })
     return rows
+
+
+def learned_scorer(model_dir: str | os.PathLike[str] | None) -> LearnedScore:
+    """The trained target classifier (pipeline/sentiment_learned.py) as a per-target scorer; a target
+    named several times gets the mean of its mentions' scores."""
+    from pipeline.evaluation.sentiment import TargetExample
+    from pipeline.sentiment_learned import DEFAULT_MODEL, LearnedScorer
+
+    path = Path(model_dir or DEFAULT_MODEL)
+    if not (path / "meta.json").exists():
+        raise FileNotFoundError(
+            f"sentiment.method needs the learned model at {path}, which is not built: set "
+            "sentiment_learned.enabled: true (with the training corpus in ../shared) and run "
+            "`dvc repro train_sentiment`, or use sentiment.method: lexicon")
+    scorer = LearnedScorer(path)
+
+    def score(targets: list[tuple[str, list[tuple[int, int]]]]) -> list[float]:
+        examples = [TargetExample(text, s, e, text[s:e]) for text, spans in targets for s, e in spans]
+        values = [v for _, v in scorer.predict(examples)]
+        out, i = [], 0
+        for _, spans in targets:
+            out.append(sum(values[i : i + len(spans)]) / len(spans))
+            i += len(spans)
+        return out
+
+    return score
 
 
 def sentiment_source(
@@ -128,8 +177,14 @@ def sentiment_source(
     metrics_path: str | os.PathLike[str],
     lexicon_dir: str | os.PathLike[str],
     cfg: SentimentConfig,
+    method: str = "lexicon",
+    learned_model: str | os.PathLike[str] | None = None,
+    learned_weight: float = 0.5,
 ) -> Tally:
+    if method not in METHODS:
+        raise ValueError(f"sentiment.method must be one of {', '.join(METHODS)}, not {method!r}")
     lexicon = Lexicon(load_lexicons(Path(lexicon_dir)))
+    learned = learned_scorer(learned_model) if method != "lexicon" else None
     tally = Tally(name, "sentiment")
     vocab = Vocab()
     entity_iter = _entity_groups(Path(entities_path))
@@ -152,7 +207,8 @@ def sentiment_source(
                 words = [t.text for t in doc]
                 spaces = [bool(t.whitespace_) for t in doc]
                 starts = [bool(t.is_sent_start) for t in doc]
-                rows = score_rows((words, spaces, starts), article, mentions, name, lexicon, cfg)
+                rows = score_rows((words, spaces, starts), article, mentions, name, lexicon, cfg,
+                                  method=method, learned=learned, learned_weight=learned_weight)
                 batch.extend(rows)
                 docs_with_companies += 1
                 rows_written += len(rows)

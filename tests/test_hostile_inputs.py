@@ -283,23 +283,41 @@ def _guarded_env(base: Path, log: Path) -> dict[str, str]:
                 NEWSLENS_TEST_NETLOG=str(log))
 
 
+# Runs `python -m pipeline ...` and, at exit, writes the process's own peak resident memory (VmHWM, in
+# kB) to the file named first. Not wait4's ru_maxrss: Linux carries the parent's peak over fork and
+# exec, so a child of a pytest process that has loaded the models would report the models' memory.
+_PEAK_WRAPPER = """
+import atexit, runpy, sys
+out = sys.argv.pop(1)
+def peak():
+    with open("/proc/self/status") as f, open(out, "w") as o:
+        o.write(next(line.split()[1] for line in f if line.startswith("VmHWM:")))
+atexit.register(peak)
+sys.argv = ["pipeline", *sys.argv[1:]]
+runpy.run_module("pipeline", run_name="__main__", alter_sys=True)
+"""
+
+
 def _run_parallel(root: Path, logs: Path, jobs: list[tuple[str, str]]) -> dict[tuple[str, str], Run]:
     env = _guarded_env(logs.parent, logs.parent / "network-attempts.log")
     started = []
     for stage, source in jobs:
         out = open(logs / f"{stage}.{source}.out", "w+", encoding="utf-8")  # noqa: SIM115
         err = open(logs / f"{stage}.{source}.err", "w+", encoding="utf-8")  # noqa: SIM115
-        proc = subprocess.Popen([sys.executable, "-m", "pipeline", stage, source], cwd=root, env=env,
+        peak = logs / f"{stage}.{source}.peak"
+        proc = subprocess.Popen([sys.executable, "-c", _PEAK_WRAPPER, str(peak), stage, source], cwd=root, env=env,
                                 stdout=out, stderr=err)
         started.append((stage, source, proc, out, err))
     runs = {}
     for stage, source, proc, out, err in started:
-        _, status, usage = os.wait4(proc.pid, 0)  # wait4 for this child's own CPU time and peak memory
+        _, status, usage = os.wait4(proc.pid, 0)  # wait4 for this child's own CPU time
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
+        peak_file = logs / f"{stage}.{source}.peak"
+        peak_kb = float(peak_file.read_text()) if peak_file.exists() else float("nan")
         runs[(stage, source)] = Run(proc.returncode, out.read(), err.read(), usage.ru_utime + usage.ru_stime,
-                                    usage.ru_maxrss / 1024)
+                                    peak_kb / 1024)
         out.close()
         err.close()
     return runs

@@ -214,3 +214,45 @@ def test_train_sentiment_entry_and_errors(tmp_path: Path) -> None:
         LearnedScorer(tmp_path / "missing")
     with pytest.raises(ValueError, match="no training examples"):
         train([], tmp_path / "empty", CONFIG)
+
+
+# -- the sentiment stage with sentiment.method learned / ensemble ---------------------------------------
+
+
+def _stage(repo: Path, out: Path, **kwargs: object) -> list[dict]:
+    import pyarrow.parquet as pq
+
+    from pipeline.sentiment import SentimentConfig
+    from pipeline.sentiment_stage import sentiment_source
+
+    sentiment_source("huaxia_wire", repo / "data/segmented/huaxia_wire", repo / "data/entities/huaxia_wire.parquet",
+                     repo / "data/normalised/huaxia_wire.parquet", out, out.with_suffix(".json"),
+                     repo / "models/lexicons", SentimentConfig(), **kwargs)
+    return pq.read_table(out).to_pylist()
+
+
+def test_stage_methods_learned_and_ensemble(baseline_repo: Path, trained: tuple[Path, dict], tmp_path: Path) -> None:
+    lexicon = _stage(baseline_repo, tmp_path / "lexicon.parquet")
+    learned = _stage(baseline_repo, tmp_path / "learned.parquet", method="learned", learned_model=trained[0])
+    ensemble = _stage(baseline_repo, tmp_path / "ensemble.parquet", method="ensemble", learned_model=trained[0],
+                      learned_weight=0.25)
+    key = [(r["doc_id"], r["level"], r["company_id"]) for r in lexicon]
+    assert key == [(r["doc_id"], r["level"], r["company_id"]) for r in learned]  # same rows, other scores
+    assert {r["method"] for r in learned} == {"learned"} and {r["method"] for r in ensemble} == {"ensemble"}
+    assert any(a["score"] != b["score"] for a, b in zip(lexicon, learned, strict=True))
+    for lex, lea, ens in zip(lexicon, learned, ensemble, strict=True):
+        assert -1.0 <= lea["score"] <= 1.0
+        assert ens["score"] == pytest.approx(0.75 * lex["score"] + 0.25 * lea["score"], abs=2e-4)
+        assert ens["evidence_text"]  # evidence still quotes the article
+
+
+def test_stage_learned_without_a_model_says_how_to_build_it(baseline_repo: Path, tmp_path: Path) -> None:
+    from pipeline.sentiment_learned import write_disabled
+
+    write_disabled(tmp_path / "model", tmp_path / "metrics.json")
+    assert sorted(p.name for p in (tmp_path / "model").iterdir()) == ["NOT_TRAINED.txt"]
+    assert json.loads((tmp_path / "metrics.json").read_text(encoding="utf-8")) == {"enabled": False}
+    with pytest.raises(FileNotFoundError, match=r"sentiment_learned\.enabled"):
+        _stage(baseline_repo, tmp_path / "x.parquet", method="learned", learned_model=tmp_path / "model")
+    with pytest.raises(ValueError, match=r"sentiment\.method must be one of"):
+        _stage(baseline_repo, tmp_path / "x.parquet", method="bert")
