@@ -14,11 +14,10 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from spacy.vocab import Vocab
 
 from pipeline.accounting import Tally
 from pipeline.artefacts import ParquetBatchWriter, write_json
-from pipeline.docstore import count_docs, iter_docs
+from pipeline.docstore import count_docs, iter_token_lists
 from pipeline.kb import KnowledgeBase
 from pipeline.lexicons import load_lexicons
 from pipeline.offsets import original_span
@@ -186,7 +185,6 @@ def sentiment_source(
     lexicon = Lexicon(load_lexicons(Path(lexicon_dir)))
     learned = learned_scorer(learned_model) if method != "lexicon" else None
     tally = Tally(name, "sentiment")
-    vocab = Vocab()
     entity_iter = _entity_groups(Path(entities_path))
     pending = next(entity_iter, None)
     docs_with_companies = 0
@@ -194,9 +192,9 @@ def sentiment_source(
     total = count_docs(segmented_dir)
     with ParquetBatchWriter(out_path, SENTIMENT_SCHEMA) as writer, progress(total, f"sentiment@{name}") as bar:
         batch: list[dict[str, Any]] = []
-        for doc, article in zip(iter_docs(segmented_dir, vocab), _articles(Path(normalised_path)), strict=True):
+        for (doc_id, words, spaces, starts), article in zip(iter_token_lists(segmented_dir),
+                                                            _articles(Path(normalised_path)), strict=True):
             tally.records_in += 1
-            doc_id = doc.user_data["doc_id"]
             if doc_id != article["doc_id"]:
                 raise RuntimeError(f"segmented and normalised files disagree at {doc_id} / {article['doc_id']}")
             mentions: list[dict[str, Any]] = []
@@ -204,9 +202,6 @@ def sentiment_source(
                 mentions = [m for m in pending[1] if m["company_id"]]
                 pending = next(entity_iter, None)
             if mentions:
-                words = [t.text for t in doc]
-                spaces = [bool(t.whitespace_) for t in doc]
-                starts = [bool(t.is_sent_start) for t in doc]
                 rows = score_rows((words, spaces, starts), article, mentions, name, lexicon, cfg,
                                   method=method, learned=learned, learned_weight=learned_weight)
                 batch.extend(rows)

@@ -7,7 +7,7 @@ from pathlib import Path
 from spacy.tokens import Doc, DocBin
 from spacy.vocab import Vocab
 
-from pipeline.docstore import ATTRS, DocPartWriter, append_tokens, iter_docs
+from pipeline.docstore import ATTRS, DocPartWriter, append_tokens, iter_docbin_chunks, iter_docs, iter_token_lists
 
 SAMPLES = [
     (["阿里巴巴", "股价", "上涨", "。", "\n", "JD.COM", "下跌"], [False, False, False, False, False, True, False],
@@ -43,3 +43,26 @@ def test_parts_and_ids_round_trip(tmp_path: Path) -> None:
     assert docs[1].text == "Tik Tok 与淘宝？"
     assert sorted(p.name for p in (tmp_path / "seg").iterdir()) == ["doc_ids.json", "part-00000.spacy",
                                                                     "part-00001.spacy"]
+
+
+def _write(folder: Path, copies: int, part_size: int) -> None:
+    with DocPartWriter(folder, part_size=part_size) as writer:
+        for i in range(copies):
+            for j, (words, spaces, starts) in enumerate(SAMPLES):
+                chunk = DocBin(attrs=ATTRS)
+                append_tokens(chunk, words, spaces, starts)
+                writer.add_docbin(chunk, [f"s:{i}-{j}"])
+
+
+def test_fast_readers_agree_with_docs(tmp_path: Path) -> None:
+    """The sentiment stage reads token lists and the ner stage re-chunks parts without building Docs;
+    both must hand over exactly what iter_docs would."""
+    _write(tmp_path / "seg", copies=5, part_size=4)
+    docs = list(iter_docs(tmp_path / "seg", Vocab()))
+    assert [(d.user_data["doc_id"], [t.text for t in d], [bool(t.whitespace_) for t in d],
+             [bool(t.is_sent_start) for t in d]) for d in docs] == list(iter_token_lists(tmp_path / "seg"))
+    chunks = list(iter_docbin_chunks(tmp_path / "seg", size=3))
+    assert [len(ids) for _, ids in chunks] == [3, 1, 3, 1, 2]  # parts of 4, 4 and 2 documents
+    again = [(doc_id, d.text_with_ws, [t.is_sent_start for t in d]) for chunk, ids in chunks
+             for doc_id, d in zip(ids, DocBin().from_bytes(chunk.to_bytes()).get_docs(Vocab()), strict=True)]
+    assert again == [(d.user_data["doc_id"], d.text_with_ws, [t.is_sent_start for t in d]) for d in docs]
