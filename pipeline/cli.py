@@ -31,6 +31,18 @@ def source_options(params: dict[str, Any], name: str) -> dict[str, Any]:
     return dict(sources[name])
 
 
+# --- execution (issue 9): where the per-article stages run; never what they write -----------------
+def execution_settings(params: dict[str, Any]) -> Any:
+    """`execution:` of params.yaml as pipeline.execution.ExecutionSettings (default: local)."""
+    from pipeline.execution import ExecutionSettings
+
+    try:
+        return ExecutionSettings.from_params(params.get("execution"))
+    except (TypeError, ValueError) as exc:
+        raise SystemExit(f"error: params.yaml `execution:`: {exc}") from exc
+# --- end execution ---------------------------------------------------------------------------------
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     from pipeline.ingest import SourcePathError, ingest_source
 
@@ -66,6 +78,7 @@ def cmd_normalise(args: argparse.Namespace) -> int:
         paths.normalise_rejects(args.source),
         paths.stage_metrics("normalise", args.source),
         NormaliseConfig.from_params(params.get("normalise") or {}),
+        execution=execution_settings(params),
     )
     print(tally.summary())
     return 0
@@ -131,6 +144,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
         paths.MODEL_DIR,
         n_process=int(args.n_process or seg.get("n_process", 1)),
         part_size=int(seg.get("part_size", 500)),
+        execution=execution_settings(params),
     )
     print(tally.summary())
     return 0
@@ -160,6 +174,7 @@ def cmd_ner(args: argparse.Namespace) -> int:
         paths.stage_metrics("ner", args.source),
         paths.MODEL_DIR,
         n_process=int(args.n_process or (params.get("ner") or {}).get("n_process", 1)),
+        execution=execution_settings(params),
         **_ner_params(params),
     )
     print(tally.summary())
@@ -181,6 +196,7 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
         paths.stage_metrics("sentiment", args.source),
         (params.get("lexicons") or {}).get("out_dir", "models/lexicons"),
         SentimentConfig.from_params(params.get("sentiment") or {}),
+        execution=execution_settings(params),
     )
     print(tally.summary())
     return 0

@@ -2,13 +2,16 @@
 
 Reads, in the same document order, the source's segmented documents, its entity mentions and its
 normalised articles (for dates, titles and the offset map that quotes evidence in the original
-script). All three are streamed batch by batch, so memory does not grow with the source.
+script). All three are streamed batch by batch, so memory does not grow with the source. Scoring
+runs where `execution` says (pipeline.execution): the documents with companies of each chunk travel
+as plain words and rows, and their rows come back in document order.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +22,7 @@ from spacy.vocab import Vocab
 from pipeline.accounting import Tally
 from pipeline.artefacts import ParquetBatchWriter, write_json
 from pipeline.docstore import count_docs, iter_docs
+from pipeline.execution import ExecutionSettings, map_chunks
 from pipeline.kb import KnowledgeBase
 from pipeline.lexicons import load_lexicons
 from pipeline.offsets import original_span
@@ -119,6 +123,64 @@ def score_rows(
     return rows
 
 
+DocWords = tuple[list[str], list[bool], list[bool]]
+ToScore = tuple[DocWords, dict[str, Any], list[dict[str, Any]]]  # words, article, company mentions
+
+
+@dataclass(frozen=True)
+class SentimentSpec:
+    """What a worker needs to score: the lexicons (loaded once per process) and the configuration."""
+
+    lexicon_dir: str
+    cfg: SentimentConfig
+    source: str
+
+    def build(self) -> tuple[Lexicon, SentimentConfig, str]:
+        return Lexicon(load_lexicons(Path(self.lexicon_dir))), self.cfg, self.source
+
+
+def _score_chunk(state: tuple[Lexicon, SentimentConfig, str],
+                 chunk: tuple[int, list[ToScore]]) -> tuple[int, list[list[dict[str, Any]]]]:
+    """(documents in the chunk, the rows of each of its documents with companies, in order)."""
+    lexicon, cfg, source = state
+    n_docs, docs = chunk
+    return n_docs, [score_rows(words, article, mentions, source, lexicon, cfg) for words, article, mentions in docs]
+
+
+def _chunks(segmented_dir: Path, entities_path: Path, normalised_path: Path, tally: Tally,
+            size: int) -> Iterator[tuple[int, list[ToScore]]]:
+    """The three inputs joined by document, `size` documents at a time; only documents with company
+    mentions carry their words."""
+    vocab = Vocab()
+    entity_iter = _entity_groups(entities_path)
+    pending = next(entity_iter, None)
+    n_docs = 0
+    docs: list[ToScore] = []
+    for doc, article in zip(iter_docs(segmented_dir, vocab), _articles(normalised_path), strict=True):
+        tally.records_in += 1
+        doc_id = doc.user_data["doc_id"]
+        if doc_id != article["doc_id"]:
+            raise RuntimeError(f"segmented and normalised files disagree at {doc_id} / {article['doc_id']}")
+        mentions: list[dict[str, Any]] = []
+        if pending is not None and pending[0] == doc_id:
+            mentions = [m for m in pending[1] if m["company_id"]]
+            pending = next(entity_iter, None)
+        if mentions:
+            words = [t.text for t in doc]
+            spaces = [bool(t.whitespace_) for t in doc]
+            starts = [bool(t.is_sent_start) for t in doc]
+            docs.append(((words, spaces, starts), article, mentions))
+        tally.records_out += 1
+        n_docs += 1
+        if n_docs >= size:
+            yield n_docs, docs
+            n_docs, docs = 0, []
+    if n_docs:
+        yield n_docs, docs
+    if pending is not None:
+        raise RuntimeError(f"entity rows for {pending[0]} do not match any segmented document")
+
+
 def sentiment_source(
     name: str,
     segmented_dir: str | os.PathLike[str],
@@ -128,42 +190,30 @@ def sentiment_source(
     metrics_path: str | os.PathLike[str],
     lexicon_dir: str | os.PathLike[str],
     cfg: SentimentConfig,
+    execution: ExecutionSettings | None = None,
+    chunk_size: int = 64,
 ) -> Tally:
-    lexicon = Lexicon(load_lexicons(Path(lexicon_dir)))
+    """Score every (article, company) and (article, group) of one source; rows are written in document
+    order whatever `execution` runs the scoring on."""
+    spec = SentimentSpec(str(Path(lexicon_dir).resolve()), cfg, name)
     tally = Tally(name, "sentiment")
-    vocab = Vocab()
-    entity_iter = _entity_groups(Path(entities_path))
-    pending = next(entity_iter, None)
     docs_with_companies = 0
     rows_written = 0
     total = count_docs(segmented_dir)
+    chunks = _chunks(Path(segmented_dir), Path(entities_path), Path(normalised_path), tally, chunk_size)
+    results = map_chunks(_score_chunk, spec, chunks, execution or ExecutionSettings(), chunk_len=lambda c: c[0])
     with ParquetBatchWriter(out_path, SENTIMENT_SCHEMA) as writer, progress(total, f"sentiment@{name}") as bar:
         batch: list[dict[str, Any]] = []
-        for doc, article in zip(iter_docs(segmented_dir, vocab), _articles(Path(normalised_path)), strict=True):
-            tally.records_in += 1
-            doc_id = doc.user_data["doc_id"]
-            if doc_id != article["doc_id"]:
-                raise RuntimeError(f"segmented and normalised files disagree at {doc_id} / {article['doc_id']}")
-            mentions: list[dict[str, Any]] = []
-            if pending is not None and pending[0] == doc_id:
-                mentions = [m for m in pending[1] if m["company_id"]]
-                pending = next(entity_iter, None)
-            if mentions:
-                words = [t.text for t in doc]
-                spaces = [bool(t.whitespace_) for t in doc]
-                starts = [bool(t.is_sent_start) for t in doc]
-                rows = score_rows((words, spaces, starts), article, mentions, name, lexicon, cfg)
+        for n_docs, doc_rows in results:
+            for rows in doc_rows:
                 batch.extend(rows)
                 docs_with_companies += 1
                 rows_written += len(rows)
-            tally.records_out += 1
-            bar.update(1)
-            if len(batch) >= 1024:
-                writer.write_rows(batch)
-                batch = []
+                if len(batch) >= 1024:
+                    writer.write_rows(batch)
+                    batch = []
+            bar.update(n_docs)
         writer.write_rows(batch)
-    if pending is not None:
-        raise RuntimeError(f"entity rows for {pending[0]} do not match any segmented document")
     metrics = tally.as_metrics()
     metrics.update({"articles_with_companies": docs_with_companies, "rows": rows_written})
     write_json(metrics_path, metrics)
