@@ -33,11 +33,21 @@ def source_options(params: dict[str, Any], name: str) -> dict[str, Any]:
 
 # --- execution (issue 9): where the per-article stages run; never what they write -----------------
 def execution_settings(params: dict[str, Any]) -> Any:
-    """`execution:` of params.yaml as pipeline.execution.ExecutionSettings (default: local)."""
+    """`execution:` of params.yaml as pipeline.execution.ExecutionSettings (default: local).
+
+    NEWSLENS_DASK_SCHEDULER=tcp://host:8786 selects the dask backend on that scheduler without editing
+    params.yaml: a cluster's address changes from session to session and is no part of the results."""
+    import os
+
     from pipeline.execution import ExecutionSettings
 
+    block = dict(params.get("execution") or {})
+    address = os.environ.get("NEWSLENS_DASK_SCHEDULER")
+    if address:
+        block["backend"] = "dask"
+        block["dask"] = {**(block.get("dask") or {}), "scheduler": address}
     try:
-        return ExecutionSettings.from_params(params.get("execution"))
+        return ExecutionSettings.from_params(block)
     except (TypeError, ValueError) as exc:
         raise SystemExit(f"error: params.yaml `execution:`: {exc}") from exc
 # --- end execution ---------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ import contextlib
 import hashlib
 import logging
 import multiprocessing as mp
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, fields
@@ -100,6 +101,7 @@ class ExecutionSettings:
 # -- worker-side state ---------------------------------------------------------------------------
 
 _STATE: dict[tuple[str, str], Any] = {}
+_STATE_LOCK = threading.Lock()  # a worker with several threads builds each state once
 
 
 def worker_state(spec: StateSpec[S]) -> S:
@@ -110,7 +112,9 @@ def worker_state(spec: StateSpec[S]) -> S:
     """
     key = (f"{type(spec).__module__}.{type(spec).__qualname__}", repr(spec))
     if key not in _STATE:
-        _STATE[key] = spec.build()
+        with _STATE_LOCK:
+            if key not in _STATE:
+                _STATE[key] = spec.build()
     return _STATE[key]
 
 

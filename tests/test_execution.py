@@ -92,3 +92,15 @@ def test_code_fingerprint_is_stable_and_content_based(tmp_path) -> None:  # type
     assert execution.code_fingerprint(tmp_path) == first
     (tmp_path / "a.py").write_text("x = 2\n")
     assert execution.code_fingerprint(tmp_path) != first
+
+
+def test_scheduler_address_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.cli import execution_settings
+
+    params = {"execution": {"backend": "local", "partition_size": 64, "dask": {"in_flight": 3}}}
+    assert execution_settings(params).backend == "local"
+    monkeypatch.setenv("NEWSLENS_DASK_SCHEDULER", "tcp://10.0.0.5:8786")
+    s = execution_settings(params)
+    assert (s.backend, s.scheduler, s.partition_size, s.in_flight) == ("dask", "tcp://10.0.0.5:8786", 64, 3)
+    with pytest.raises(SystemExit):
+        execution_settings({"execution": {"backend": "spark"}})
