@@ -99,8 +99,8 @@ def test_scheduler_address_from_the_environment(monkeypatch: pytest.MonkeyPatch)
 
     params = {"execution": {"backend": "local", "partition_size": 64, "dask": {"in_flight": 3}}}
     assert execution_settings(params).backend == "local"
+    with pytest.raises(SystemExit):
+        execution_settings({"execution": {"backend": "spark"}})
     monkeypatch.setenv("NEWSLENS_DASK_SCHEDULER", "tcp://10.0.0.5:8786")
     s = execution_settings(params)
     assert (s.backend, s.scheduler, s.partition_size, s.in_flight) == ("dask", "tcp://10.0.0.5:8786", 64, 3)
-    with pytest.raises(SystemExit):
-        execution_settings({"execution": {"backend": "spark"}})
