@@ -180,13 +180,13 @@ def partitions(chunks: Iterable[C], size: int, chunk_len: Callable[[C], int]) ->
 def _map_dask(func: Callable[[S, C], R], spec: StateSpec[S], chunks: Iterable[C], settings: ExecutionSettings,
               chunk_len: Callable[[C], int]) -> Iterator[R]:
     with dask_client(settings) as client:
-        slots = max(1, sum(client.nthreads().values())) * settings.in_flight
         pending: deque[Any] = deque()
         task = partial(_apply_partition, func, spec)
         try:
             for part in partitions(chunks, settings.partition_size, chunk_len):
                 pending.append(client.submit(task, part, pure=False))
-                if len(pending) >= slots:
+                # Asked again each time: an adaptive cluster (dask-jobqueue, dask-kubernetes) grows.
+                if len(pending) >= max(1, sum(client.nthreads().values())) * settings.in_flight:
                     yield from pending.popleft().result()
             while pending:
                 yield from pending.popleft().result()
