@@ -7,6 +7,7 @@ it to bench/results/<name>.jsonl (git-ignored).
     python -m bench models --corpus synthetic --n 1000    the models alone on the same text
     python -m bench memory --sizes 1000 50000             peak memory per stage, small vs large corpus
     python -m bench incremental                           dvc repro after adding a source vs full run
+    python -m bench dask --n 2000                         per-article stages on Dask, 1 vs 2 workers
     python -m bench default                               what `make bench` runs
     python -m bench tables                                Markdown tables from the newest results
 """
@@ -63,6 +64,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workdir", type=Path, default=None)
     p.add_argument("--repo", type=Path, default=REPO, help="copy code, configuration and models from this tree")
 
+    p = sub.add_parser("dask", help="per-article stages on a Dask cluster with 1 vs 2 workers (docs/scaling.md)")
+    p.add_argument("--n", type=int, default=2000, help="synthetic articles (default 2000)")
+    p.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--partition-size", type=int, default=256)
+    p.add_argument("--scheduler", choices=["bench-cluster", "local-cluster"], default="bench-cluster",
+                   help="a cluster started by the bench per run (default), or one started by each stage")
+    p.add_argument("--local", action="store_true", help="also run the local backend (1 process) as a reference")
+    p.add_argument("--workdir", type=Path, default=None)
+    p.add_argument("--repo", type=Path, default=REPO, help="copy code, configuration and models from this tree")
+
     sub.add_parser("default", help="the `make bench` set: segment, pipeline on short news and on N=1000")
     sub.add_parser("tables", help="Markdown tables from the newest results")
     return parser
@@ -95,6 +107,11 @@ def run(args: argparse.Namespace) -> dict[str, Any] | list[dict[str, Any]] | str
         from bench import incremental
 
         return incremental.run(args.sources, args.articles, args.repeats, args.workdir, args.repo)
+    if args.name == "dask":
+        from bench import dask_run
+
+        return dask_run.run(args.n, args.workers, args.repeats, args.partition_size, args.scheduler, args.local,
+                            args.workdir, args.repo)
     if args.name == "default":
         return run_default()
     if args.name == "tables":

@@ -31,6 +31,28 @@ def source_options(params: dict[str, Any], name: str) -> dict[str, Any]:
     return dict(sources[name])
 
 
+# --- execution (issue 9): where the per-article stages run; never what they write -----------------
+def execution_settings(params: dict[str, Any]) -> Any:
+    """`execution:` of params.yaml as pipeline.execution.ExecutionSettings (default: local).
+
+    NEWSLENS_DASK_SCHEDULER=tcp://host:8786 selects the dask backend on that scheduler without editing
+    params.yaml: a cluster's address changes from session to session and is no part of the results."""
+    import os
+
+    from pipeline.execution import ExecutionSettings
+
+    block = dict(params.get("execution") or {})
+    address = os.environ.get("NEWSLENS_DASK_SCHEDULER")
+    if address:
+        block["backend"] = "dask"
+        block["dask"] = {**(block.get("dask") or {}), "scheduler": address}
+    try:
+        return ExecutionSettings.from_params(block)
+    except (TypeError, ValueError) as exc:
+        raise SystemExit(f"error: params.yaml `execution:`: {exc}") from exc
+# --- end execution ---------------------------------------------------------------------------------
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     from pipeline.ingest import SourcePathError, ingest_source
 
@@ -66,6 +88,7 @@ def cmd_normalise(args: argparse.Namespace) -> int:
         paths.normalise_rejects(args.source),
         paths.stage_metrics("normalise", args.source),
         NormaliseConfig.from_params(params.get("normalise") or {}),
+        execution=execution_settings(params),
     )
     print(tally.summary())
     return 0
@@ -135,6 +158,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
         paths.MODEL_DIR,
         n_process=int(args.n_process or seg.get("n_process", 1)),
         part_size=int(seg.get("part_size", 500)),
+        execution=execution_settings(params),
     )
     print(tally.summary())
     return 0
@@ -164,6 +188,7 @@ def cmd_ner(args: argparse.Namespace) -> int:
         paths.stage_metrics("ner", args.source),
         paths.MODEL_DIR,
         n_process=int(args.n_process or (params.get("ner") or {}).get("n_process", 1)),
+        execution=execution_settings(params),
         **_ner_params(params),
     )
     print(tally.summary())
@@ -188,6 +213,7 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
         method=str((params.get("sentiment") or {}).get("method", "lexicon")),
         learned_model=(params.get("sentiment_learned") or {}).get("model", "models/sentiment_textcat"),
         learned_weight=float((params.get("sentiment") or {}).get("learned_weight", 0.5)),
+        execution=execution_settings(params),
     )
     print(tally.summary())
     return 0

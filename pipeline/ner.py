@@ -14,10 +14,11 @@ from __future__ import annotations
 import bisect
 import csv
 import io
-import multiprocessing as mp
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy
@@ -32,6 +33,7 @@ from pipeline.artefacts import ParquetBatchWriter, atomic_open, write_json
 from pipeline.company_matcher import DEFAULT_CUES, CompanyMatcher, Mention
 from pipeline.company_names import looks_like_company
 from pipeline.docstore import count_docs, iter_docbin_chunks
+from pipeline.execution import ExecutionSettings, map_chunks
 from pipeline.kb import KnowledgeBase, load_kb
 from pipeline.linker import Linker
 from pipeline.nlp import load_nlp
@@ -195,14 +197,26 @@ def sentence_of(doc: Doc, start: int, bounds: list[tuple[int, int]] | None = Non
 # calls of 32, 7.7 s in calls of 64, 7.2 s in calls of 128). bench/models.py tags in calls of this size.
 CHUNK_DOCS = 128
 
-_WORKER: dict[str, Any] = {}  # the pipeline, set in the parent before forking
+
+@dataclass(frozen=True)
+class NerModel:
+    """What a worker needs for NER: the pipeline with the KB components, built once per process."""
+
+    model_path: str
+    kb_path: str
+    cues: tuple[str, ...]
+    cue_window: int
+
+    def build(self) -> tuple[Language, KnowledgeBase]:
+        return ner_pipeline(self.model_path, self.kb_path, self.cues, self.cue_window), _kb(self.kb_path)
 
 
-def _ner_chunk(payload: tuple[bytes, list[str], str]) -> tuple[int, list[dict[str, Any]], dict[str, str]]:
+def _ner_chunk(model: tuple[Language, KnowledgeBase],
+               payload: tuple[bytes, list[str], str]) -> tuple[int, list[dict[str, Any]], dict[str, str]]:
     """Run the NER pipeline on a chunk of segmented docs: entity rows, and an example sentence for
     each unlinked ORG string."""
     data, doc_ids, source = payload
-    nlp, kb = _WORKER["nlp"], _WORKER["kb"]
+    nlp, kb = model
     docs = list(DocBin().from_bytes(data).get_docs(nlp.vocab))
     rows: list[dict[str, Any]] = []
     examples: dict[str, str] = {}
@@ -234,36 +248,32 @@ def ner_source(
     cue_window: int = 3,
     n_process: int = 1,
     chunk_size: int = CHUNK_DOCS,
+    execution: ExecutionSettings | None = None,
 ) -> Tally:
-    """NER over one source. With n_process > 1 the pipeline is built once and shared by forked
-    workers; chunks come back in order, so the output is identical for any process count."""
-    _WORKER["nlp"] = ner_pipeline(model_path, kb_path, cues, cue_window)
-    _WORKER["kb"] = _kb(str(kb_path))
+    """NER over one source. The pipeline is built once per process (shared by forked workers, or
+    kept by each Dask worker); chunks come back in order, so the output is identical for any process
+    count or backend (pipeline.execution)."""
+    execution = execution or ExecutionSettings()
+    spec = NerModel(str(Path(model_path).resolve()), str(Path(kb_path).resolve()), tuple(cues), cue_window)
     tally = Tally(name, "ner")
     unlinked: Counter[str] = Counter()
     examples: dict[str, str] = {}
     per_method: Counter[str] = Counter()
     total = count_docs(segmented_dir)
     chunks = _chunks(segmented_dir, name, chunk_size)
-    pool = mp.get_context("fork").Pool(n_process) if n_process > 1 else None
-    try:
-        results = pool.imap(_ner_chunk, chunks) if pool else map(_ner_chunk, chunks)
-        with ParquetBatchWriter(out_path, ENTITY_SCHEMA) as writer, progress(total, f"ner@{name}") as bar:
-            for n_docs, rows, chunk_examples in results:
-                for row in rows:
-                    per_method[row["method"] if row["company_id"] else f"{row['method']}_unlinked_{row['label']}"] += 1
-                    if row["label"] == "ORG" and row["company_id"] is None:
-                        unlinked[row["text"]] += 1
-                for text, sentence in chunk_examples.items():
-                    examples.setdefault(text, sentence)
-                writer.write_rows(rows)
-                tally.records_in += n_docs
-                tally.records_out += n_docs
-                bar.update(n_docs)
-    finally:
-        if pool:
-            pool.close()
-            pool.join()
+    results = map_chunks(_ner_chunk, spec, chunks, execution, n_process, chunk_len=lambda c: len(c[1]))
+    with ParquetBatchWriter(out_path, ENTITY_SCHEMA) as writer, progress(total, f"ner@{name}") as bar:
+        for n_docs, rows, chunk_examples in results:
+            for row in rows:
+                per_method[row["method"] if row["company_id"] else f"{row['method']}_unlinked_{row['label']}"] += 1
+                if row["label"] == "ORG" and row["company_id"] is None:
+                    unlinked[row["text"]] += 1
+            for text, sentence in chunk_examples.items():
+                examples.setdefault(text, sentence)
+            writer.write_rows(rows)
+            tally.records_in += n_docs
+            tally.records_out += n_docs
+            bar.update(n_docs)
     if tally.records_in != total:
         raise RuntimeError(f"ner@{name}: processed {tally.records_in} of {total} segmented documents")
     buf = io.StringIO()

@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 from pipeline import cleaning, script
 from pipeline.accounting import Tally
 from pipeline.artefacts import ParquetBatchWriter, iter_parquet_rows, write_json, write_jsonl
+from pipeline.execution import ExecutionSettings, map_chunks
 from pipeline.flags import find_flags
 from pipeline.offsets import MappedText
 from pipeline.progress import progress
@@ -95,6 +96,54 @@ class Normaliser:
         return self._convert(t, script.choose_config(opencc or self.config.opencc, t.text)).text or None
 
 
+@dataclass(frozen=True)
+class NormaliseSpec:
+    """What a worker needs to normalise: the configuration, compiled once per process."""
+
+    config: NormaliseConfig
+
+    def build(self) -> Normaliser:
+        return Normaliser(self.config)
+
+
+Empty = tuple[str, str, str, str]  # origin, doc_id, reason, detail
+
+
+def _normalise_batch(normaliser: Normaliser, chunk: tuple[list[dict[str, Any]], str | None]) -> tuple[
+        int, list[dict[str, Any]], list[Empty]]:
+    """(rows read, normalised rows, articles left empty) for one batch of ingested rows."""
+    rows, source_opencc = chunk
+    out = []
+    empty: list[Empty] = []
+    for row in rows:
+        result = normaliser.normalise(row["text"], source_opencc)
+        if not result.text.strip():
+            empty.append((row["origin"], row["doc_id"], "empty_after_normalisation",
+                          f"{result.removed_lines} boilerplate lines removed, nothing left"))
+            continue
+        out.append(
+            {
+                "doc_id": row["doc_id"],
+                "source": row["source"],
+                "native_id": row["native_id"],
+                "url": row["url"],
+                "title": normaliser.normalise_title(row["title"], source_opencc),
+                "title_original": row["title"],
+                "published_at": row["published_at"],
+                "text": result.text,
+                "text_original": row["text"],
+                "offsets": result.anchors,
+                "script": result.script,
+                "opencc": result.opencc,
+                "flags": result.flags,
+                "removed_lines": result.removed_lines,
+                "encoding": row["encoding"],
+                "content_sha256": row["content_sha256"],
+            }
+        )
+    return len(rows), out, empty
+
+
 def normalise_source(
     name: str,
     in_path: str | os.PathLike[str],
@@ -104,48 +153,26 @@ def normalise_source(
     config: NormaliseConfig,
     source_opencc: str | None = None,
     batch_size: int = 256,
+    execution: ExecutionSettings | None = None,
 ) -> Tally:
-    """Normalise every article of one source; an article left with no text is rejected."""
-    normaliser = Normaliser(config)
+    """Normalise every article of one source; an article left with no text is rejected.
+
+    Batches are normalised where `execution` says (here by default) and written in input order."""
     tally = Tally(name, "normalise")
     rejects: list[dict[str, Any]] = []
     total = pq.ParquetFile(in_path).metadata.num_rows
+    batches = ((rows, source_opencc) for rows in iter_parquet_rows(in_path, batch_size))
+    results = map_chunks(_normalise_batch, NormaliseSpec(config), batches, execution or ExecutionSettings(),
+                         chunk_len=lambda c: len(c[0]))
     with ParquetBatchWriter(out_path, NORMALISED_SCHEMA) as writer, progress(total, f"normalise@{name}") as bar:
-        for rows in iter_parquet_rows(in_path, batch_size):
-            out = []
-            for row in rows:
-                tally.records_in += 1
-                result = normaliser.normalise(row["text"], source_opencc)
-                if not result.text.strip():
-                    reason = "empty_after_normalisation"
-                    detail = f"{result.removed_lines} boilerplate lines removed, nothing left"
-                    tally.reject(reason, detail)
-                    rejects.append(Reject(name, "normalise", row["origin"], reason, detail,
-                                          doc_id=row["doc_id"]).to_row())
-                    continue
-                out.append(
-                    {
-                        "doc_id": row["doc_id"],
-                        "source": row["source"],
-                        "native_id": row["native_id"],
-                        "url": row["url"],
-                        "title": normaliser.normalise_title(row["title"], source_opencc),
-                        "title_original": row["title"],
-                        "published_at": row["published_at"],
-                        "text": result.text,
-                        "text_original": row["text"],
-                        "offsets": result.anchors,
-                        "script": result.script,
-                        "opencc": result.opencc,
-                        "flags": result.flags,
-                        "removed_lines": result.removed_lines,
-                        "encoding": row["encoding"],
-                        "content_sha256": row["content_sha256"],
-                    }
-                )
-                tally.records_out += 1
+        for n_rows, out, empty in results:
+            tally.records_in += n_rows
+            for origin, doc_id, reason, detail in empty:
+                tally.reject(reason, detail)
+                rejects.append(Reject(name, "normalise", origin, reason, detail, doc_id=doc_id).to_row())
+            tally.records_out += len(out)
             writer.write_rows(out)
-            bar.update(len(rows))
+            bar.update(n_rows)
     write_jsonl(rejects_path, rejects)
     write_json(metrics_path, tally.as_metrics())
     tally.check()

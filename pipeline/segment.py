@@ -2,16 +2,15 @@
 
 Segmentation is the slowest step, so the stage's own overhead is kept small (texts are read by
 column batch, documents travel between processes as compact DocBin bytes) and the work can be spread
-over several processes. Workers are forked after the model is loaded, so the model's memory is shared
-and loaded once; chunks come back in submission order, so the output is identical for any process
-count.
+over several processes or Dask workers (pipeline.execution): the model is loaded once per process,
+chunks come back in submission order, so the output is identical for any process count or backend.
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,17 +21,27 @@ from spacy.tokens import DocBin
 from pipeline.accounting import Tally
 from pipeline.artefacts import write_json, write_jsonl
 from pipeline.docstore import ATTRS, DocPartWriter, append_tokens
+from pipeline.execution import ExecutionSettings, map_chunks, runs_in_process
 from pipeline.nlp import load_nlp
 from pipeline.progress import progress
 from pipeline.records import Reject
 
-_NLP: Language | None = None  # set in the parent before forking; inherited by workers
+
+@dataclass(frozen=True)
+class SegmentModel:
+    """What a worker needs to segment: the built pipeline, loaded once per process."""
+
+    model_path: str
+
+    def build(self) -> Language:
+        nlp = load_nlp(self.model_path)
+        nlp.tokenizer.ensure_loaded()  # type: ignore[attr-defined]  (lazy otherwise; loaded before any fork)
+        return nlp
 
 
-def _segment_chunk(chunk: list[tuple[str, str]]) -> tuple[DocBin, list[str], list[tuple[str, str]]]:
+def _segment_chunk(nlp: Language, chunk: list[tuple[str, str]]) -> tuple[DocBin, list[str], list[tuple[str, str]]]:
     """Tokenize a chunk of (doc_id, text); return a DocBin, its doc ids, and the failures."""
-    assert _NLP is not None
-    tokenize = _NLP.tokenizer.tokenize  # type: ignore[attr-defined]
+    tokenize = nlp.tokenizer.tokenize  # type: ignore[attr-defined]
     out = DocBin(attrs=ATTRS)
     ids = []
     failures = []
@@ -47,9 +56,10 @@ def _segment_chunk(chunk: list[tuple[str, str]]) -> tuple[DocBin, list[str], lis
     return out, ids, failures
 
 
-def _segment_chunk_bytes(chunk: list[tuple[str, str]]) -> tuple[bytes, list[str], list[tuple[str, str]]]:
+def _segment_chunk_bytes(nlp: Language,
+                         chunk: list[tuple[str, str]]) -> tuple[bytes, list[str], list[tuple[str, str]]]:
     """Worker-process variant: a DocBin travels between processes as its compact bytes."""
-    out, ids, failures = _segment_chunk(chunk)
+    out, ids, failures = _segment_chunk(nlp, chunk)
     return out.to_bytes(), ids, failures
 
 
@@ -69,32 +79,28 @@ def segment_source(
     n_process: int = 1,
     chunk_size: int = 64,
     part_size: int = 500,
+    execution: ExecutionSettings | None = None,
 ) -> Tally:
-    global _NLP
-    _NLP = load_nlp(model_path)
-    _NLP.tokenizer.ensure_loaded()  # type: ignore[attr-defined]  (before the fork: shared, loaded once)
+    """Segment one source; `n_process` (local backend) and `execution` change where, never what."""
+    execution = execution or ExecutionSettings()
+    spec = SegmentModel(str(Path(model_path).resolve()))
     tally = Tally(name, "segment")
     rejects: list[dict[str, Any]] = []
     total = pq.ParquetFile(in_path).metadata.num_rows
     chunks = _chunks(Path(in_path), chunk_size)
-    pool = mp.get_context("fork").Pool(n_process) if n_process > 1 else None
-    try:
-        results = pool.imap(_segment_chunk_bytes, chunks) if pool else map(_segment_chunk, chunks)
-        with DocPartWriter(out_dir, part_size) as writer, progress(total, f"segment@{name}") as bar:
-            for data, ids, failures in results:
-                chunk = DocBin().from_bytes(data) if isinstance(data, bytes) else data
-                writer.add_docbin(chunk, ids)
-                tally.records_in += len(chunk) + len(failures)
-                tally.records_out += len(chunk)
-                for doc_id, why in failures:
-                    tally.reject("segmentation_failed", why)
-                    rejects.append(Reject(name, "segment", doc_id, "segmentation_failed", why,
-                                          doc_id=doc_id).to_row())
-                bar.update(len(chunk) + len(failures))
-    finally:
-        if pool:
-            pool.close()
-            pool.join()
+    func = _segment_chunk if runs_in_process(execution, n_process) else _segment_chunk_bytes
+    results = map_chunks(func, spec, chunks, execution, n_process)
+    with DocPartWriter(out_dir, part_size) as writer, progress(total, f"segment@{name}") as bar:
+        for data, ids, failures in results:
+            chunk = DocBin().from_bytes(data) if isinstance(data, bytes) else data
+            writer.add_docbin(chunk, ids)
+            tally.records_in += len(chunk) + len(failures)
+            tally.records_out += len(chunk)
+            for doc_id, why in failures:
+                tally.reject("segmentation_failed", why)
+                rejects.append(Reject(name, "segment", doc_id, "segmentation_failed", why,
+                                      doc_id=doc_id).to_row())
+            bar.update(len(chunk) + len(failures))
     write_jsonl(rejects_path, rejects)
     write_json(metrics_path, tally.as_metrics())
     tally.check()

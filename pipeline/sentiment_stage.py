@@ -2,13 +2,16 @@
 
 Reads, in the same document order, the source's segmented documents, its entity mentions and its
 normalised articles (for dates, titles and the offset map that quotes evidence in the original
-script). All three are streamed batch by batch, so memory does not grow with the source.
+script). All three are streamed batch by batch, so memory does not grow with the source. Scoring
+runs where `execution` says (pipeline.execution): the documents with companies of each chunk travel
+as plain words and rows, and their rows come back in document order.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +21,7 @@ import pyarrow.parquet as pq
 from pipeline.accounting import Tally
 from pipeline.artefacts import ParquetBatchWriter, write_json
 from pipeline.docstore import count_docs, iter_token_lists
+from pipeline.execution import ExecutionSettings, map_chunks
 from pipeline.kb import KnowledgeBase
 from pipeline.lexicons import load_lexicons
 from pipeline.offsets import original_span
@@ -141,6 +145,14 @@ def score_rows(
     return rows
 
 
+def check_learned_model(path: Path) -> None:
+    if not (path / "meta.json").exists():
+        raise FileNotFoundError(
+            f"sentiment.method needs the learned model at {path}, which is not built: set "
+            "sentiment_learned.enabled: true (with the training corpus in ../shared) and run "
+            "`dvc repro train_sentiment`, or use sentiment.method: lexicon")
+
+
 def learned_scorer(model_dir: str | os.PathLike[str] | None) -> LearnedScore:
     """The trained target classifier (pipeline/sentiment_learned.py) as a per-target scorer; a target
     named several times gets the mean of its mentions' scores."""
@@ -148,11 +160,7 @@ def learned_scorer(model_dir: str | os.PathLike[str] | None) -> LearnedScore:
     from pipeline.sentiment_learned import DEFAULT_MODEL, LearnedScorer
 
     path = Path(model_dir or DEFAULT_MODEL)
-    if not (path / "meta.json").exists():
-        raise FileNotFoundError(
-            f"sentiment.method needs the learned model at {path}, which is not built: set "
-            "sentiment_learned.enabled: true (with the training corpus in ../shared) and run "
-            "`dvc repro train_sentiment`, or use sentiment.method: lexicon")
+    check_learned_model(path)
     scorer = LearnedScorer(path)
 
     def score(targets: list[tuple[str, list[tuple[int, int]]]]) -> list[float]:
@@ -167,6 +175,66 @@ def learned_scorer(model_dir: str | os.PathLike[str] | None) -> LearnedScore:
     return score
 
 
+DocWords = tuple[list[str], list[bool], list[bool]]
+ToScore = tuple[DocWords, dict[str, Any], list[dict[str, Any]]]  # words, article, company mentions
+
+
+@dataclass(frozen=True)
+class SentimentSpec:
+    """What a worker needs to score: the lexicons (loaded once per process) and the configuration."""
+
+    lexicon_dir: str
+    cfg: SentimentConfig
+    source: str
+    method: str = "lexicon"
+    learned_model: str | None = None
+    learned_weight: float = 0.5
+
+    def build(self) -> tuple[Lexicon, SentimentSpec, LearnedScore | None]:
+        learned = learned_scorer(self.learned_model) if self.method != "lexicon" else None
+        return Lexicon(load_lexicons(Path(self.lexicon_dir))), self, learned
+
+
+def _score_chunk(state: tuple[Lexicon, SentimentSpec, LearnedScore | None],
+                 chunk: tuple[int, list[ToScore]]) -> tuple[int, list[list[dict[str, Any]]]]:
+    """(documents in the chunk, the rows of each of its documents with companies, in order)."""
+    lexicon, spec, learned = state
+    n_docs, docs = chunk
+    return n_docs, [score_rows(words, article, mentions, spec.source, lexicon, spec.cfg, method=spec.method,
+                               learned=learned, learned_weight=spec.learned_weight)
+                    for words, article, mentions in docs]
+
+
+def _chunks(segmented_dir: Path, entities_path: Path, normalised_path: Path, tally: Tally,
+            size: int) -> Iterator[tuple[int, list[ToScore]]]:
+    """The three inputs joined by document, `size` documents at a time; only documents with company
+    mentions carry their words."""
+    entity_iter = _entity_groups(entities_path)
+    pending = next(entity_iter, None)
+    n_docs = 0
+    docs: list[ToScore] = []
+    for (doc_id, words, spaces, starts), article in zip(iter_token_lists(segmented_dir), _articles(normalised_path),
+                                                        strict=True):
+        tally.records_in += 1
+        if doc_id != article["doc_id"]:
+            raise RuntimeError(f"segmented and normalised files disagree at {doc_id} / {article['doc_id']}")
+        mentions: list[dict[str, Any]] = []
+        if pending is not None and pending[0] == doc_id:
+            mentions = [m for m in pending[1] if m["company_id"]]
+            pending = next(entity_iter, None)
+        if mentions:
+            docs.append(((words, spaces, starts), article, mentions))
+        tally.records_out += 1
+        n_docs += 1
+        if n_docs >= size:
+            yield n_docs, docs
+            n_docs, docs = 0, []
+    if n_docs:
+        yield n_docs, docs
+    if pending is not None:
+        raise RuntimeError(f"entity rows for {pending[0]} do not match any segmented document")
+
+
 def sentiment_source(
     name: str,
     segmented_dir: str | os.PathLike[str],
@@ -179,42 +247,35 @@ def sentiment_source(
     method: str = "lexicon",
     learned_model: str | os.PathLike[str] | None = None,
     learned_weight: float = 0.5,
+    execution: ExecutionSettings | None = None,
+    chunk_size: int = 64,
 ) -> Tally:
+    """Score every (article, company) and (article, group) of one source; rows are written in document
+    order whatever `execution` runs the scoring on."""
     if method not in METHODS:
         raise ValueError(f"sentiment.method must be one of {', '.join(METHODS)}, not {method!r}")
-    lexicon = Lexicon(load_lexicons(Path(lexicon_dir)))
-    learned = learned_scorer(learned_model) if method != "lexicon" else None
+    learned_path = str(Path(learned_model or "models/sentiment_textcat").resolve())
+    if method != "lexicon":
+        check_learned_model(Path(learned_path))  # fail here, with the message, before any worker starts
+    spec = SentimentSpec(str(Path(lexicon_dir).resolve()), cfg, name, method, learned_path, learned_weight)
     tally = Tally(name, "sentiment")
-    entity_iter = _entity_groups(Path(entities_path))
-    pending = next(entity_iter, None)
     docs_with_companies = 0
     rows_written = 0
     total = count_docs(segmented_dir)
+    chunks = _chunks(Path(segmented_dir), Path(entities_path), Path(normalised_path), tally, chunk_size)
+    results = map_chunks(_score_chunk, spec, chunks, execution or ExecutionSettings(), chunk_len=lambda c: c[0])
     with ParquetBatchWriter(out_path, SENTIMENT_SCHEMA) as writer, progress(total, f"sentiment@{name}") as bar:
         batch: list[dict[str, Any]] = []
-        for (doc_id, words, spaces, starts), article in zip(iter_token_lists(segmented_dir),
-                                                            _articles(Path(normalised_path)), strict=True):
-            tally.records_in += 1
-            if doc_id != article["doc_id"]:
-                raise RuntimeError(f"segmented and normalised files disagree at {doc_id} / {article['doc_id']}")
-            mentions: list[dict[str, Any]] = []
-            if pending is not None and pending[0] == doc_id:
-                mentions = [m for m in pending[1] if m["company_id"]]
-                pending = next(entity_iter, None)
-            if mentions:
-                rows = score_rows((words, spaces, starts), article, mentions, name, lexicon, cfg,
-                                  method=method, learned=learned, learned_weight=learned_weight)
+        for n_docs, doc_rows in results:
+            for rows in doc_rows:
                 batch.extend(rows)
                 docs_with_companies += 1
                 rows_written += len(rows)
-            tally.records_out += 1
-            bar.update(1)
-            if len(batch) >= 1024:
-                writer.write_rows(batch)
-                batch = []
+                if len(batch) >= 1024:
+                    writer.write_rows(batch)
+                    batch = []
+            bar.update(n_docs)
         writer.write_rows(batch)
-    if pending is not None:
-        raise RuntimeError(f"entity rows for {pending[0]} do not match any segmented document")
     metrics = tally.as_metrics()
     metrics.update({"articles_with_companies": docs_with_companies, "rows": rows_written})
     write_json(metrics_path, metrics)
