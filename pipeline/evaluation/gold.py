@@ -14,7 +14,9 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from pipeline.kb import KnowledgeBase
 
@@ -57,18 +59,30 @@ def classification_metrics(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     }
 
 
-def evaluate_gold(gold_path: str | Path, sentiment_paths: list[Path], kb: KnowledgeBase) -> dict[str, Any]:
-    frames = [pd.read_parquet(p, columns=["doc_id", "level", "company_id", "score", "label"])
-              for p in sentiment_paths if Path(p).exists()]
-    rows = pd.concat(frames) if frames else pd.DataFrame(columns=["doc_id", "level", "company_id", "score", "label"])
-    rows = rows[rows["level"] == "company"]
+def _company_rows(sentiment_paths: list[Path], doc_ids: set[str]) -> dict[str, list[tuple[str, float, str]]]:
+    """The company rows of the judged articles only, read batch by batch: the gold set names a few
+    hundred articles, and the sources may hold millions of rows."""
     by_doc: dict[str, list[tuple[str, float, str]]] = defaultdict(list)
-    for r in rows.itertuples(index=False):
-        by_doc[r.doc_id].append((r.company_id, r.score, r.label))
+    wanted = pa.array(sorted(doc_ids), type=pa.string())
+    for path in sentiment_paths:
+        if not Path(path).exists():
+            continue
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=8192,
+                                                       columns=["doc_id", "level", "company_id", "score", "label"]):
+            keep = pc.and_(pc.is_in(batch.column("doc_id"), value_set=wanted),
+                           pc.equal(batch.column("level"), "company"))
+            for r in batch.filter(keep).to_pylist():
+                by_doc[r["doc_id"]].append((r["company_id"], r["score"], r["label"]))
+    return by_doc
+
+
+def evaluate_gold(gold_path: str | Path, sentiment_paths: list[Path], kb: KnowledgeBase) -> dict[str, Any]:
+    gold = read_gold(gold_path)
+    by_doc = _company_rows(sentiment_paths, {f"{g['source']}:{g['article_id']}" for g in gold})
     pairs = []
     found = 0
     sources: Counter[str] = Counter()
-    for g in read_gold(gold_path):
+    for g in gold:
         doc_id = f"{g['source']}:{g['article_id']}"
         cands = [(cid, s, lbl) for cid, s, lbl in by_doc.get(doc_id, [])
                  if cid == g["company_id"] or g["company_id"] in _ancestors(kb, cid)]
