@@ -72,6 +72,8 @@ def _articles_meta(normalised: list[Path]) -> pd.DataFrame:
 def _table(rows: pd.DataFrame, key: str, extra: list[str]) -> pd.DataFrame:
     """Counts per key × source × period, with "*" totals over sources and over periods."""
     out = []
+    # Only the columns counted: copying the evidence sentences four times was most of the stage's memory.
+    rows = rows[[key, *extra, "source", "period", "doc_id", "mentions", "label", "score", "reach"]]
     for by_source in (True, False):
         for by_period in (True, False):
             frame = rows.copy()
@@ -193,7 +195,7 @@ def aggregate(
 
     group_rows = rows[rows["level"] == "group"].copy()
     group_rows["group_name"] = group_rows["group_id"].map(name)
-    company_rows = rows[rows["level"] == "company"].copy()
+    company_rows = rows.loc[rows["level"] == "company", [c for c in rows.columns if c != "evidence_text"]].copy()
     company_rows["company_name"] = company_rows["company_id"].map(name)
     groups = _table(group_rows, "group_id", ["group_name"])
     companies = _table(company_rows, "company_id", ["company_name", "group_id"])
