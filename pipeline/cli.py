@@ -116,6 +116,41 @@ def cmd_train_sentiment(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- trainable NER (issue 8) ---------------------------------------------------------------------
+
+
+def cmd_train_ner(args: argparse.Namespace) -> int:
+    from pipeline import ner_train
+
+    train = dict(((load_params(args.params).get("ner") or {}).get("train")) or {})
+    if args.enable:
+        train["enabled"] = True
+    if args.max_steps is not None:
+        train["max_steps"] = args.max_steps
+    if not train.get("enabled"):
+        metrics = ner_train.write_disabled(args.out, args.corpus_dir, args.metrics)
+    else:
+        from pipeline.nlp import load_nlp
+
+        settings = ner_train.settings_from_params(train)
+        metrics = ner_train.train_ner(settings, load_nlp(paths.MODEL_DIR), args.out, args.corpus_dir, args.metrics)
+    print(ner_train.summary(metrics))
+    return 0
+
+
+def ner_model_choice(params: dict[str, Any], override: str | None = None) -> tuple[str, str]:
+    """`ner.model` (lac | trained | both) and the trained model's directory."""
+    from pipeline.ner_trained import DEFAULT_MODEL, MODEL_MODES
+
+    choice = override or str((params.get("ner") or {}).get("model", "lac"))
+    if choice not in MODEL_MODES:
+        raise SystemExit(f"error: ner.model must be one of {', '.join(MODEL_MODES)}, not {choice!r}")
+    return choice, str(DEFAULT_MODEL)
+
+
+# -- end trainable NER -----------------------------------------------------------------------------
+
+
 def cmd_segment(args: argparse.Namespace) -> int:
     from pipeline.segment import segment_source
 
@@ -342,6 +377,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train-sentiment", help="train the learned sentiment model (reads ../shared data by path)")
     p.set_defaults(func=cmd_train_sentiment)
+
+    p = sub.add_parser("train-ner", help="train the spaCy ner of ner.train (writes a marker when disabled)")
+    p.add_argument("--enable", action="store_true", help="train even if ner.train.enabled is false")
+    p.add_argument("--max-steps", type=int, default=None, help="override the training step budget")
+    p.add_argument("--out", default="models/ner_trained")
+    p.add_argument("--corpus-dir", default="data/ner_corpus")
+    p.add_argument("--metrics", default="metrics/ner_trained.json")
+    p.set_defaults(func=cmd_train_ner)
 
     p = sub.add_parser("segment", help="words and sentences for one source (DocBin parts)")
     p.add_argument("source")
