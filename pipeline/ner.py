@@ -5,6 +5,8 @@ need a model rebuild to take effect in matching):
 
     company_ruler   KB names on tokens (+ long names on characters); unambiguous names get their id
     lac_ner         Baidu LAC spans in doc.spans["lac"] (pipeline.lac_ner)
+    trained_ner     instead of or next to lac_ner (`ner.model: trained | both`): the model built by
+                    the train_ner stage (pipeline.ner_trained)
     company_linker  decides ambiguous names, keeps model spans that do not overlap a KB mention,
                     links model ORG strings to the KB, writes doc._.mentions and doc.ents
 """
@@ -33,6 +35,7 @@ from pipeline.company_names import looks_like_company
 from pipeline.docstore import ATTRS, count_docs, iter_docs
 from pipeline.kb import KnowledgeBase, load_kb
 from pipeline.linker import Linker
+from pipeline.ner_trained import MODEL_MODES, doc_model_spans
 from pipeline.nlp import load_nlp
 from pipeline.progress import progress
 
@@ -95,17 +98,17 @@ class CompanyLinker:
         ruler = self.ruler
         if self._linker is None:
             self._linker = Linker(ruler.kb)
-        model = doc.user_data.get(lac_ner.CHAR_SPANS_KEY, [])
+        model = doc_model_spans(doc, lac_ner.CHAR_SPANS_KEY)
         token_cands, char_cands = doc._.kb_proposals or ([], [])
-        companies = ruler.matcher.decide(doc, token_cands, char_cands, model)
+        companies = ruler.matcher.decide(doc, token_cands, char_cands, [(s, e, lab) for s, e, lab, _ in model])
         mentions: list[Mention] = list(companies)
         taken = [(m.start, m.end) for m in companies]
-        for s, e, label in model:
+        for s, e, label, is_company in model:
             if any(s < te and ts < e for ts, te in taken):
                 continue
             text = doc.text[s:e]
             cid = self._linker.link(text) if label == "ORG" else None
-            mentions.append(Mention(s, e, text, label, cid, "model"))
+            mentions.append(Mention(s, e, text, label, cid, "model", model_company=is_company))
         mentions.sort(key=lambda m: (m.start, m.end))
         doc._.mentions = mentions
         ents: list[Span] = []
@@ -131,15 +134,44 @@ def make_company_linker(nlp: Language, name: str, ruler: str) -> CompanyLinker:
 
 
 def ner_pipeline(model_path: str | os.PathLike[str], kb_path: str | os.PathLike[str],
-                 cues: Iterable[str] = DEFAULT_CUES, cue_window: int = 3) -> Language:
-    """The built tokenizer + company_ruler + lac_ner + company_linker."""
+                 cues: Iterable[str] = DEFAULT_CUES, cue_window: int = 3, ner_model: str = "lac",
+                 trained_path: str | os.PathLike[str] = "models/ner_trained") -> Language:
+    """The built tokenizer + company_ruler + lac_ner and/or trained_ner (`ner_model`) + company_linker.
+
+    `load_nlp` caches the built pipeline, so the statistical components are rebuilt when a call asks
+    for a different `ner_model` than the one already attached.
+    """
+    if ner_model not in MODEL_MODES:
+        raise ValueError(f"ner_model must be one of {', '.join(MODEL_MODES)}, not {ner_model!r}")
     nlp = load_nlp(model_path)
-    if "company_ruler" not in nlp.pipe_names:
-        nlp.add_pipe("company_ruler", config={"kb_path": str(kb_path), "cues": list(cues),
-                                              "cue_window": cue_window})
-        nlp.add_pipe("lac_ner")
-        nlp.add_pipe("company_linker")
+    wanted = {"lac": ["lac_ner"], "trained": ["trained_ner"], "both": ["trained_ner", "lac_ner"]}[ner_model]
+    attached = [n for n in nlp.pipe_names if n in ("lac_ner", "trained_ner")]
+    if "company_ruler" in nlp.pipe_names and attached == wanted:
+        return nlp
+    for name in ("company_ruler", "lac_ner", "trained_ner", "company_linker"):
+        if name in nlp.pipe_names:
+            nlp.remove_pipe(name)
+    nlp.add_pipe("company_ruler", config={"kb_path": str(kb_path), "cues": list(cues), "cue_window": cue_window})
+    for name in wanted:
+        if name == "trained_ner":
+            from pipeline.ner_trained import check_model_dir
+
+            check_model_dir(trained_path)  # fail now, with a message, not at the first document
+            nlp.add_pipe(name, config={"model_path": str(trained_path)})
+        else:
+            nlp.add_pipe(name)
+    nlp.add_pipe("company_linker")
     return nlp
+
+
+def is_company_mention(m: Mention, kb: KnowledgeBase) -> bool:
+    """A linked company/subsidiary/brand; else the model's own opinion when it has one (trained NER);
+    else an ORG whose name ends like a company's."""
+    if m.company_id:
+        return kb[m.company_id].kind in COMPANY_KINDS
+    if m.model_company is not None:
+        return m.model_company
+    return m.label == "ORG" and looks_like_company(m.text)
 
 
 def sentence_index(doc: Doc) -> list[int]:
@@ -161,8 +193,7 @@ def mention_rows(doc: Doc, doc_id: str, source: str, kb: KnowledgeBase) -> list[
             "company_id": m.company_id,
             "group_id": kb.group_of(m.company_id) if m.company_id else None,
             "method": m.method,
-            "is_company": (kb[m.company_id].kind in COMPANY_KINDS) if m.company_id
-            else (m.label == "ORG" and looks_like_company(m.text)),
+            "is_company": is_company_mention(m, kb),
         })
     return rows
 
@@ -219,10 +250,12 @@ def ner_source(
     cue_window: int = 3,
     n_process: int = 1,
     chunk_size: int = 32,
+    ner_model: str = "lac",
+    trained_path: str | os.PathLike[str] = "models/ner_trained",
 ) -> Tally:
     """NER over one source. With n_process > 1 the pipeline is built once and shared by forked
     workers; chunks come back in order, so the output is identical for any process count."""
-    _WORKER["nlp"] = ner_pipeline(model_path, kb_path, cues, cue_window)
+    _WORKER["nlp"] = ner_pipeline(model_path, kb_path, cues, cue_window, ner_model, trained_path)
     _WORKER["kb"] = _kb(str(kb_path))
     tally = Tally(name, "ner")
     unlinked: Counter[str] = Counter()
