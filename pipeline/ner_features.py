@@ -1,16 +1,21 @@
 """The token docs a trained NER model reads: characters carrying their pkuseg word, or words.
 
-Two tokenisations were measured (docs/benchmarks.md, "Trainable NER"):
+Two tokenisations were measured (docs/benchmarks.md, "Trainable NER"); `word` scored clearly higher
+on the held-out slice for the same training budget, so it is the default:
 
-- `char` (the default): one token per character, so every entity boundary is a token boundary and
+- `char`: one token per character, so every entity boundary is a token boundary and
   no gold span is ever lost or moved. Word information is not thrown away: each character's NORM is
   its position in the pkuseg word plus that word (`B|阿里巴巴`, `M|阿里巴巴`, …, `S|的`) and its
   LEMMA is the position plus the character (`B阿`), two per-token attributes that spaCy's
   MultiHashEmbed embeds next to ORTH. The segmenter's user dictionary holds the KB's company names,
   so a known company is one word and its characters say so.
-- `word`: one token per pkuseg word. A gold entity that starts or ends inside a word cannot be a
-  token span, so at training time words are split at gold boundaries (never dropped); at inference
-  time there are no gold boundaries, and an entity inside a word cannot be found.
+- `word` (the default): one token per pkuseg word. A gold entity that starts or ends inside a word
+  cannot be a token span, so at training time words are split at gold boundaries (the span is kept,
+  never dropped, and the model sees such pieces as words); at inference time there are no gold
+  boundaries, and an entity inside a word cannot be found (evaluation counts these as misses and
+  reports how many there are: `unaligned_gold_spans`). The segmenter's user dictionary holds the KB's
+  company names, so known companies are whole words. A window of six words also sees more context
+  than six characters, which is the likely reason `word` learns faster.
 
 Both builders take the text and the word offsets, not a segmenter, so the same function serves the
 converter (words from the built tokenizer) and the pipeline's `trained_ner` component (words from
@@ -26,8 +31,7 @@ from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
 TOKEN_MODES = ("char", "word")
-# MultiHashEmbed attributes (and table sizes) each mode is meant to use; configs/ner_trained.cfg
-# holds the char setting, and training overrides it for `word`.
+# MultiHashEmbed attributes (and table sizes) of each mode; training sets them in the config.
 EMBED_ATTRS = {
     "char": (["ORTH", "NORM", "LEMMA", "SHAPE"], [8000, 30000, 10000, 500]),
     "word": (["NORM", "PREFIX", "SUFFIX", "SHAPE"], [30000, 8000, 20000, 500]),

@@ -51,7 +51,7 @@ class TrainSettings:
     corpus_format: str
     eval_path: str | None = None
     eval_format: str | None = None
-    tokens: str = "char"
+    tokens: str = "word"
     heldout_fraction: float = 0.05
     config: str = str(DEFAULT_CONFIG)
     seed: int = 0
@@ -172,9 +172,8 @@ def load_training_config(path: str | Path, tokens: str, overrides: dict[str, Any
     """The config with the token mode's embedding attributes and any [training] overrides applied."""
     config = load_config(Path(path))
     attrs, rows = EMBED_ATTRS[tokens]
-    if tokens != "char":
-        embed = config["components"]["tok2vec"]["model"]["embed"]
-        embed["attrs"], embed["rows"] = list(attrs), list(rows)
+    embed = config["components"]["tok2vec"]["model"]["embed"]
+    embed["attrs"], embed["rows"] = list(attrs), list(rows)
     for key, value in overrides.items():
         if value is not None:
             config["training"][key] = value
@@ -340,7 +339,7 @@ def settings_from_params(train: dict[str, Any]) -> TrainSettings:
     return TrainSettings(
         corpus=str(corpus.get("path", "")), corpus_format=str(corpus.get("format", "jsonl")),
         eval_path=ev.get("path"), eval_format=ev.get("format"),
-        tokens=str(train.get("tokens", "char")), heldout_fraction=float(train.get("heldout_fraction", 0.05)),
+        tokens=str(train.get("tokens", "word")), heldout_fraction=float(train.get("heldout_fraction", 0.05)),
         config=str(train.get("config", DEFAULT_CONFIG)), seed=int(train.get("seed", 0)),
         overrides=overrides, label_map=dict(train.get("label_map") or {}),
     )

@@ -51,7 +51,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_training_writes_model_corpus_and_metrics(trained: Path) -> None:
     metrics = json.loads((trained / "metrics.json").read_text(encoding="utf-8"))
-    assert metrics["enabled"] and metrics["tokens"] == "char"
+    assert metrics["enabled"] and metrics["tokens"] == "word"
     assert metrics["steps"] == 30 and metrics["model_bytes"] > 0
     assert metrics["corpus"]["sentences"] == 40
     assert {"company", "ORG", "micro", "per_label"} <= set(metrics["eval"])
@@ -59,7 +59,7 @@ def test_training_writes_model_corpus_and_metrics(trained: Path) -> None:
     nlp = spacy.load(trained / "model")  # a plain spaCy pipeline: no project code needed to load it
     assert nlp.pipe_names == ["tok2vec", "ner"]
     assert set(nlp.get_pipe("ner").labels) == {"company", "PER", "LOC", "ORG"}
-    assert nlp.meta["newslens"]["tokens"] == "char"
+    assert nlp.meta["newslens"]["tokens"] == "word"
 
 
 def test_trained_model_predicts_valid_spans(trained: Path) -> None:
