@@ -35,7 +35,7 @@ from pipeline.company_names import looks_like_company
 from pipeline.docstore import ATTRS, count_docs, iter_docs
 from pipeline.kb import KnowledgeBase, load_kb
 from pipeline.linker import Linker
-from pipeline.ner_trained import MODEL_MODES, doc_model_spans
+from pipeline.ner_trained import MODEL_MODES, ModelSpan, doc_model_spans
 from pipeline.nlp import load_nlp
 from pipeline.progress import progress
 
@@ -84,6 +84,30 @@ class CompanyRuler:
         return doc
 
 
+def widen_to_trained(companies: list[Mention], model: list[ModelSpan], text: str) -> list[Mention]:
+    """A KB mention strictly inside a trained model's ORG span takes the model's extent, keeping its link.
+
+    The trained model (not LAC, whose ORG says nothing about companies) has learned how far a company
+    mention reaches: 交通银行深圳分行, 新浪乐居, 中国邮政集团公司 are the bank's branch, Sina's property
+    arm, the postal group; the KB knows only 交通银行, 新浪, 中国邮政. Only a model span holding exactly
+    one KB mention and cutting through no other is used, so two companies are never merged into one.
+    (Rule found by reading CLUENER dev errors of `ner.model: trained`; see docs/benchmarks.md.)
+    """
+    wide = [m for m in model if m.is_company is not None and m.label == "ORG"]
+    if not wide or not companies:
+        return companies
+    out = list(companies)
+    for span in wide:
+        touching = [i for i, c in enumerate(out) if c.start < span.end and span.start < c.end]
+        if len(touching) != 1:
+            continue
+        c = out[touching[0]]
+        if span.start <= c.start and c.end <= span.end and (span.end - span.start) > (c.end - c.start):
+            out[touching[0]] = Mention(span.start, span.end, text[span.start:span.end], c.label, c.company_id,
+                                       c.method, c.candidates, model_company=span.is_company)
+    return out
+
+
 class CompanyLinker:
     def __init__(self, nlp: Language, name: str, ruler: str) -> None:
         self.nlp = nlp
@@ -101,6 +125,7 @@ class CompanyLinker:
         model = doc_model_spans(doc, lac_ner.CHAR_SPANS_KEY)
         token_cands, char_cands = doc._.kb_proposals or ([], [])
         companies = ruler.matcher.decide(doc, token_cands, char_cands, [(s, e, lab) for s, e, lab, _ in model])
+        companies = widen_to_trained(companies, model, doc.text)
         mentions: list[Mention] = list(companies)
         taken = [(m.start, m.end) for m in companies]
         for s, e, label, is_company in model:

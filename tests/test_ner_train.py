@@ -129,3 +129,17 @@ def test_dvc_train_params_do_not_rerun_ner_and_trained_ner_stage_runs(baseline_r
 
     entities = pd.read_parquet(root / "data" / "entities" / "seed.parquet")
     assert len(entities) > 0 and set(entities["method"]) <= {"kb", "kb_char", "model"}
+
+
+def test_kb_mention_inside_a_trained_company_span_takes_its_extent() -> None:
+    from pipeline.company_matcher import Mention
+    from pipeline.ner import widen_to_trained
+
+    text = "交通银行深圳分行与招行合作"
+    kb = [Mention(0, 4, "交通银行", "ORG", "bankcomm", "kb"), Mention(9, 11, "招行", "ORG", "cmb", "kb")]
+    model = [ModelSpan(0, 8, "ORG", True), ModelSpan(0, 11, "ORG", True)]  # the second holds two KB mentions
+    out = widen_to_trained(kb, model[:1], text)
+    assert [(m.text, m.company_id) for m in out] == [("交通银行深圳分行", "bankcomm"), ("招行", "cmb")]
+    assert widen_to_trained(kb, model[1:], text) == kb
+    # LAC spans (no company opinion) never widen a KB mention
+    assert widen_to_trained(kb, [ModelSpan(0, 8, "ORG", None)], text) == kb
