@@ -10,9 +10,11 @@ the training corpus's own (CLUENER `company`, `organization`, `government`, `nam
 - `ORG` / `PER` / `LOC` → that label, the model does not say whether it is a company
 - unmapped labels pass through unchanged (a user's own entity types: PRODUCT, FUND, …)
 
-`ner.model: both` runs LAC as well; `merge_spans` keeps every trained span and adds the LAC spans
-that overlap none of them, because the trained model knows the corpus's classes (company vs
-government) and LAC only knows ORG.
+`ner.model: both` runs LAC as well; `merge_spans` keeps every LAC span (taking the trained model's
+label and company opinion where it found the same extent) and adds the trained spans that overlap
+none of them. Trained-first was measured too and scored lower on both CLUENER dev and CFSC-NER val
+with a CLUENER-trained model (docs/benchmarks.md): LAC's boundaries are the safer default, the
+trained model fills in what LAC misses.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ DEFAULT_MODEL = Path("models/ner_trained")
 SPANS_KEY = "trained_char_spans"  # doc.user_data key, next to lac_ner.CHAR_SPANS_KEY
 DISABLED_MARKER = "DISABLED"
 COMPANY = "company"
+# Which model's spans win an overlap under `ner.model: both` (see merge_spans and docs/benchmarks.md).
+MERGE_FIRST = "lac"
 
 # Corpus label -> pipeline label, for the corpora the readers know. `company` = ORG + is a company.
 DEFAULT_LABEL_MAP: dict[str, str] = {
@@ -107,12 +111,23 @@ class TrainedNer:
         return self.predict_offsets([(d.text, word_offsets(d)) for d in docs])
 
 
-def merge_spans(trained: Iterable[ModelSpan], lac: Iterable[ModelSpan]) -> list[ModelSpan]:
-    """Every trained span, plus each LAC span that overlaps no trained span; sorted by offset."""
-    kept = sorted(trained)
-    out = list(kept)
-    for span in lac:
-        if not any(span.start < t.end and t.start < span.end for t in kept):
+def merge_spans(trained: Iterable[ModelSpan], lac: Iterable[ModelSpan], first: str = MERGE_FIRST) -> list[ModelSpan]:
+    """Both models' spans without overlaps, sorted by offset.
+
+    `first="lac"`: every LAC span, plus each trained span that overlaps none of them; a LAC span the
+    trained model found with the same extent takes the trained model's label and company opinion.
+    `first="trained"`: every trained span, plus each LAC span that overlaps none of them.
+    """
+    trained, lac = sorted(trained), sorted(lac)
+    if first == "trained":
+        primary, secondary = trained, lac
+    else:
+        by_extent = {(t.start, t.end): t for t in trained}
+        primary = [by_extent.get((s.start, s.end), s) for s in lac]
+        secondary = trained
+    out = list(primary)
+    for span in secondary:
+        if not any(span.start < p.end and p.start < span.end for p in primary):
             out.append(span)
     return sorted(out)
 
