@@ -147,3 +147,17 @@ def test_kb_mention_inside_a_trained_company_span_takes_its_extent() -> None:
     assert widen_to_trained(kb, model[1:], text) == kb
     # LAC spans (no company opinion) never widen a KB mention
     assert widen_to_trained(kb, [ModelSpan(0, 8, "ORG", None)], text) == kb
+
+
+def test_evaluate_ner_model_option() -> None:
+    from pipeline.cli import _evaluate_models, build_parser
+
+    def models(*argv: str, params: dict | None = None) -> tuple[str, str]:
+        args = build_parser().parse_args(["evaluate", "ner", "--dataset", "cluener", "--data-dir", "x", *argv])
+        return _evaluate_models(args, params or {})
+
+    assert models() == ("models/zh_pipeline", "lac")
+    assert models(params={"ner": {"model": "both"}}) == ("models/zh_pipeline", "both")
+    assert models("--model", "trained") == ("models/zh_pipeline", "trained")
+    assert models("--model", "some/pipeline") == ("some/pipeline", "lac")  # a path still names the pipeline
+    assert models("--model", "both", "--pipeline-model", "p") == ("p", "both")
