@@ -1,8 +1,9 @@
 """A trained spaCy `ner` (models/ner_trained, built by `train_ner`) as a predictor and as the component `trained_ner`.
 
 The trained model is a plain spaCy pipeline (`spacy.load` works without project code), but it reads
-feature docs (pipeline.ner_features): characters carrying their pkuseg word, built from the words
-the segment stage already found, so the model sees exactly what it was trained on. Its labels are
+feature docs (pipeline.ner_features: pkuseg words, or characters carrying their word, as recorded
+in its meta.json) built from the words the segment stage already found, so the model sees exactly
+the tokens it was trained on. Its labels are
 the training corpus's own (CLUENER `company`, `organization`, `government`, `name`, …); the
 `label_map` stored in its meta.json at training time maps them onto what the pipeline reports:
 
@@ -90,7 +91,7 @@ class TrainedNer:
         self.path = check_model_dir(path)
         self.nlp = spacy.load(self.path)
         info = self.nlp.meta.get("newslens") or {}
-        self.tokens: str = info.get("tokens", "char")
+        self.tokens: str = info.get("tokens", "word")
         self.label_map: dict[str, str] = dict(info.get("label_map") or DEFAULT_LABEL_MAP)
         self.batch_size = batch_size
 
