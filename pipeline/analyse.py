@@ -28,12 +28,12 @@ def _lexicon(path: str) -> Lexicon:
 
 
 def analyse_text(raw: bytes | str, params: dict[str, Any], model_path: str | os.PathLike[str]) -> dict[str, Any]:
-    from pipeline.cli import _ner_params
+    from pipeline.cli import _ner_params, ner_model_choice
 
     text = decode_bytes(raw).text if isinstance(raw, bytes) else raw
     norm = Normaliser(NormaliseConfig.from_params(params.get("normalise") or {})).normalise(text)
     ner_args = _ner_params(params)
-    nlp = ner_pipeline(model_path, **ner_args)
+    nlp = ner_pipeline(model_path, **ner_args, ner_model=ner_model_choice(params)[0])
     kb = _kb(str(ner_args["kb_path"]))
     doc = nlp(norm.text)
     linked = [{"start_char": m.start, "end_char": m.end, "company_id": m.company_id,

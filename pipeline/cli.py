@@ -143,6 +143,51 @@ def cmd_train_sentiment(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- trainable NER (issue 8) ---------------------------------------------------------------------
+
+
+def cmd_train_ner(args: argparse.Namespace) -> int:
+    from pipeline import ner_train
+
+    train = dict(((load_params(args.params).get("ner") or {}).get("train")) or {})
+    if args.enable:
+        train["enabled"] = True
+    if args.max_steps is not None:
+        train["max_steps"] = args.max_steps
+    if not train.get("enabled"):
+        metrics = ner_train.write_disabled(args.out, args.corpus_dir, args.metrics)
+    else:
+        from pipeline.nlp import load_nlp
+
+        settings = ner_train.settings_from_params(train)
+        metrics = ner_train.train_ner(settings, load_nlp(paths.MODEL_DIR), args.out, args.corpus_dir, args.metrics)
+    print(ner_train.summary(metrics))
+    return 0
+
+
+def ner_model_choice(params: dict[str, Any], override: str | None = None) -> tuple[str, str]:
+    """`ner.model` (lac | trained | both) and the trained model's directory."""
+    from pipeline.ner_trained import DEFAULT_MODEL, MODEL_MODES
+
+    choice = override or str((params.get("ner") or {}).get("model", "lac"))
+    if choice not in MODEL_MODES:
+        raise SystemExit(f"error: ner.model must be one of {', '.join(MODEL_MODES)}, not {choice!r}")
+    return choice, str(DEFAULT_MODEL)
+
+
+def _evaluate_models(args: argparse.Namespace, params: dict[str, Any]) -> tuple[str, str]:
+    """`evaluate ner --model` is lac | trained | both (issue 8); a path there still means the built
+    pipeline, as before, so existing commands keep working."""
+    from pipeline.ner_trained import MODEL_MODES
+
+    if args.model in MODEL_MODES:
+        return args.pipeline_model or str(paths.MODEL_DIR), args.model
+    return args.pipeline_model or args.model or str(paths.MODEL_DIR), ner_model_choice(params)[0]
+
+
+# -- end trainable NER -----------------------------------------------------------------------------
+
+
 def cmd_segment(args: argparse.Namespace) -> int:
     from pipeline.segment import segment_source
 
@@ -190,6 +235,8 @@ def cmd_ner(args: argparse.Namespace) -> int:
         n_process=int(args.n_process or (params.get("ner") or {}).get("n_process", 1)),
         execution=execution_settings(params),
         **_ner_params(params),
+        ner_model=ner_model_choice(params)[0],  # issue 8: lac | trained | both
+        trained_path=ner_model_choice(params)[1],
     )
     print(tally.summary())
     return 0
@@ -291,7 +338,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         from pipeline.evaluation.segmentation import evaluate_segmentation
         from pipeline.nlp import load_nlp
 
-        nlp = load_nlp(args.model)
+        nlp = load_nlp(args.pipeline_model or args.model or paths.MODEL_DIR)
         cut = nlp.tokenizer.cut
         if args.baseline:
             from pipeline.zh_tokenizer import load_pkuseg
@@ -306,13 +353,21 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
         if not args.dataset:
             raise SystemExit("evaluate ner needs --dataset cfsc-ner | cluener | msra")
+        params = load_params(args.params)
+        pipeline_model, ner_model = _evaluate_models(args, params)
         if args.predictor == "lac":
             predict = lac_predictor()
+        elif args.predictor == "trained":
+            from pipeline.evaluation.ner import trained_predictor
+
+            predict = trained_predictor(args.trained_model, pipeline_model)
         else:
-            params = load_params(args.params)
-            predict = chain_predictor(args.model, unlinked_orgs=args.unlinked_orgs, **_ner_params(params))
+            predict = chain_predictor(pipeline_model, unlinked_orgs=args.unlinked_orgs, ner_model=ner_model,
+                                      trained_path=args.trained_model, **_ner_params(params))
         result = evaluate_ner(args.dataset, args.data_dir, predict, args.split, args.limit)
-        result["predictor"] = args.predictor if args.predictor == "lac" else f"chain/{args.unlinked_orgs}"
+        result["predictor"] = args.predictor if args.predictor != "chain" else f"chain/{args.unlinked_orgs}"
+        if args.predictor == "chain":
+            result["model"] = ner_model
     elif args.task == "sentiment":
         from pipeline.evaluation.sentiment import evaluate_sentiment
         from pipeline.sentiment import SentimentConfig
@@ -325,7 +380,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         predictors = []
         if args.method in ("lexicon", "ensemble"):
             lexicon_dir = (params.get("lexicons") or {}).get("out_dir", "models/lexicons")
-            scorer = TargetScorer(args.model, lexicon_dir=lexicon_dir, cfg=SentimentConfig.from_params(sent),
+            scorer = TargetScorer(args.pipeline_model or args.model or paths.MODEL_DIR, lexicon_dir=lexicon_dir,
+                                  cfg=SentimentConfig.from_params(sent),
                                   **_ner_params(params))
             predictors.append(lexicon_predictor(scorer))
         if args.method in ("learned", "ensemble"):
@@ -380,6 +436,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="train even if sentiment_learned.enabled is false")
     p.set_defaults(func=cmd_train_sentiment)
 
+    p = sub.add_parser("train-ner", help="train the spaCy ner of ner.train (writes a marker when disabled)")
+    p.add_argument("--enable", action="store_true", help="train even if ner.train.enabled is false")
+    p.add_argument("--max-steps", type=int, default=None, help="override the training step budget")
+    p.add_argument("--out", default="models/ner_trained")
+    p.add_argument("--corpus-dir", default="data/ner_corpus")
+    p.add_argument("--metrics", default="metrics/ner_trained.json")
+    p.set_defaults(func=cmd_train_ner)
+
     p = sub.add_parser("segment", help="words and sentences for one source (DocBin parts)")
     p.add_argument("source")
     p.add_argument("--n-process", type=int, default=None, help="override segment.n_process")
@@ -422,14 +486,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", help="segmentation: pku | msr | cityu | as")
     p.add_argument("--dataset", help="ner: cfsc-ner | cluener | msra; sentiment: cfsc-absa | finnsp")
     p.add_argument("--split", default=None, help="ner: data set split (default: its test/dev split)")
-    p.add_argument("--predictor", choices=["chain", "lac"], default="chain",
-                   help="ner: the pipeline's chain (default) or LAC alone, for comparison")
+    p.add_argument("--predictor", choices=["chain", "lac", "trained"], default="chain",
+                   help="ner: the pipeline's chain (default), or LAC / the trained model alone, for comparison")
     p.add_argument("--method", choices=["lexicon", "learned", "ensemble"], default="lexicon",
                    help="sentiment: the lexicon scorer, the learned model (train-sentiment), or their mean")
     p.add_argument("--unlinked-orgs", choices=["suffix", "all", "none"], default="suffix",
                    help="ner chain: count unlinked model ORGs with company-like names as companies")
     p.add_argument("--data-dir", required=True, help="folder of the gold data set")
-    p.add_argument("--model", default=str(paths.MODEL_DIR))
+    p.add_argument("--model", default=None,
+                   help="ner: lac | trained | both (default: ner.model in params); otherwise, or for the "
+                        "other tasks, the built pipeline's directory (default: models/zh_pipeline)")
+    p.add_argument("--pipeline-model", default=None, help="the built pipeline's directory (models/zh_pipeline)")
+    p.add_argument("--trained-model", default="models/ner_trained", help="ner: the train_ner model directory")
     p.add_argument("--opencc", default=None, help="override the OpenCC configuration used for the corpus")
     p.add_argument("--limit", type=int, default=None, help="score only the first N gold lines")
     p.add_argument("--baseline", action="store_true",

@@ -47,6 +47,9 @@ class Mention:
     company_id: str | None
     method: str  # kb | kb_char | model
     candidates: tuple[tuple[str, str], ...] = field(default=())  # (company_id, rule) for KB names
+    # A model's own "is a company" opinion for an unlinked span (trained NER: True for its company
+    # class, False for organisation/government); None when the model has no such class (LAC).
+    model_company: bool | None = None
 
 
 class CompanyMatcher:

@@ -5,6 +5,8 @@ need a model rebuild to take effect in matching):
 
     company_ruler   KB names on tokens (+ long names on characters); unambiguous names get their id
     lac_ner         Baidu LAC spans in doc.spans["lac"] (pipeline.lac_ner)
+    trained_ner     instead of or next to lac_ner (`ner.model: trained | both`): the model built by
+                    the train_ner stage (pipeline.ner_trained)
     company_linker  decides ambiguous names, keeps model spans that do not overlap a KB mention,
                     links model ORG strings to the KB, writes doc._.mentions and doc.ents
 """
@@ -36,6 +38,7 @@ from pipeline.docstore import count_docs, iter_docbin_chunks
 from pipeline.execution import ExecutionSettings, map_chunks
 from pipeline.kb import KnowledgeBase, load_kb
 from pipeline.linker import Linker
+from pipeline.ner_trained import MODEL_MODES, ModelSpan, doc_model_spans
 from pipeline.nlp import load_nlp
 from pipeline.progress import progress
 
@@ -84,6 +87,30 @@ class CompanyRuler:
         return doc
 
 
+def widen_to_trained(companies: list[Mention], model: list[ModelSpan], text: str) -> list[Mention]:
+    """A KB mention strictly inside a trained model's ORG span takes the model's extent, keeping its link.
+
+    The trained model (not LAC, whose ORG says nothing about companies) has learned how far a company
+    mention reaches: 交通银行深圳分行, 新浪乐居, 中国邮政集团公司 are the bank's branch, Sina's property
+    arm, the postal group; the KB knows only 交通银行, 新浪, 中国邮政. Only a model span holding exactly
+    one KB mention and cutting through no other is used, so two companies are never merged into one.
+    (Rule found by reading CLUENER dev errors of `ner.model: trained`; see docs/benchmarks.md.)
+    """
+    wide = [m for m in model if m.is_company is not None and m.label == "ORG"]
+    if not wide or not companies:
+        return companies
+    out = list(companies)
+    for span in wide:
+        touching = [i for i, c in enumerate(out) if c.start < span.end and span.start < c.end]
+        if len(touching) != 1:
+            continue
+        c = out[touching[0]]
+        if span.start <= c.start and c.end <= span.end and (span.end - span.start) > (c.end - c.start):
+            out[touching[0]] = Mention(span.start, span.end, text[span.start:span.end], c.label, c.company_id,
+                                       c.method, c.candidates, model_company=span.is_company)
+    return out
+
+
 class CompanyLinker:
     def __init__(self, nlp: Language, name: str, ruler: str) -> None:
         self.nlp = nlp
@@ -98,18 +125,19 @@ class CompanyLinker:
         ruler = self.ruler
         if self._linker is None:
             self._linker = Linker(ruler.kb)
-        model = doc.user_data.get(lac_ner.CHAR_SPANS_KEY, [])
+        model = doc_model_spans(doc, lac_ner.CHAR_SPANS_KEY)
         token_cands, char_cands = doc._.kb_proposals or ([], [])
-        companies = ruler.matcher.decide(doc, token_cands, char_cands, model)
+        companies = ruler.matcher.decide(doc, token_cands, char_cands, [(s, e, lab) for s, e, lab, _ in model])
+        companies = widen_to_trained(companies, model, doc.text)
         mentions: list[Mention] = list(companies)
         taken = [(m.start, m.end) for m in companies]
         doc_text = doc.text  # Doc.text joins every token anew on each access
-        for s, e, label in model:
+        for s, e, label, is_company in model:
             if any(s < te and ts < e for ts, te in taken):
                 continue
             text = doc_text[s:e]
             cid = self._linker.link(text) if label == "ORG" else None
-            mentions.append(Mention(s, e, text, label, cid, "model"))
+            mentions.append(Mention(s, e, text, label, cid, "model", model_company=is_company))
         mentions.sort(key=lambda m: (m.start, m.end))
         doc._.mentions = mentions
         ents: list[Span] = []
@@ -135,14 +163,33 @@ def make_company_linker(nlp: Language, name: str, ruler: str) -> CompanyLinker:
 
 
 def ner_pipeline(model_path: str | os.PathLike[str], kb_path: str | os.PathLike[str],
-                 cues: Iterable[str] = DEFAULT_CUES, cue_window: int = 3) -> Language:
-    """The built tokenizer + company_ruler + lac_ner + company_linker."""
+                 cues: Iterable[str] = DEFAULT_CUES, cue_window: int = 3, ner_model: str = "lac",
+                 trained_path: str | os.PathLike[str] = "models/ner_trained") -> Language:
+    """The built tokenizer + company_ruler + lac_ner and/or trained_ner (`ner_model`) + company_linker.
+
+    `load_nlp` caches the built pipeline, so the statistical components are rebuilt when a call asks
+    for a different `ner_model` than the one already attached.
+    """
+    if ner_model not in MODEL_MODES:
+        raise ValueError(f"ner_model must be one of {', '.join(MODEL_MODES)}, not {ner_model!r}")
     nlp = load_nlp(model_path)
-    if "company_ruler" not in nlp.pipe_names:
-        nlp.add_pipe("company_ruler", config={"kb_path": str(kb_path), "cues": list(cues),
-                                              "cue_window": cue_window})
-        nlp.add_pipe("lac_ner")
-        nlp.add_pipe("company_linker")
+    wanted = {"lac": ["lac_ner"], "trained": ["trained_ner"], "both": ["trained_ner", "lac_ner"]}[ner_model]
+    attached = [n for n in nlp.pipe_names if n in ("lac_ner", "trained_ner")]
+    if "company_ruler" in nlp.pipe_names and attached == wanted:
+        return nlp
+    for name in ("company_ruler", "lac_ner", "trained_ner", "company_linker"):
+        if name in nlp.pipe_names:
+            nlp.remove_pipe(name)
+    nlp.add_pipe("company_ruler", config={"kb_path": str(kb_path), "cues": list(cues), "cue_window": cue_window})
+    for name in wanted:
+        if name == "trained_ner":
+            from pipeline.ner_trained import check_model_dir
+
+            check_model_dir(trained_path)  # fail now, with a message, not at the first document
+            nlp.add_pipe(name, config={"model_path": str(trained_path)})
+        else:
+            nlp.add_pipe(name)
+    nlp.add_pipe("company_linker")
     return nlp
 
 
@@ -155,6 +202,16 @@ def sentence_bounds(doc: Doc) -> list[tuple[int, int]]:
     token_starts = [0, *(int(i) for i in numpy.flatnonzero(arr[1:, 0].view("int64") == 1) + 1)]
     chars = [int(arr[i, 1]) for i in token_starts]
     return list(zip(chars, [*chars[1:], len(doc.text)], strict=True))
+
+
+def is_company_mention(m: Mention, kb: KnowledgeBase) -> bool:
+    """A linked company/subsidiary/brand; else the model's own opinion when it has one (trained NER);
+    else an ORG whose name ends like a company's."""
+    if m.company_id:
+        return kb[m.company_id].kind in COMPANY_KINDS
+    if m.model_company is not None:
+        return m.model_company
+    return m.label == "ORG" and looks_like_company(m.text)
 
 
 def sentence_index(doc: Doc) -> list[int]:
@@ -177,8 +234,7 @@ def mention_rows(doc: Doc, doc_id: str, source: str, kb: KnowledgeBase,
             "company_id": m.company_id,
             "group_id": kb.group_of(m.company_id) if m.company_id else None,
             "method": m.method,
-            "is_company": (kb[m.company_id].kind in COMPANY_KINDS) if m.company_id
-            else (m.label == "ORG" and looks_like_company(m.text)),
+            "is_company": is_company_mention(m, kb),
         })
     return rows
 
@@ -206,9 +262,12 @@ class NerModel:
     kb_path: str
     cues: tuple[str, ...]
     cue_window: int
+    ner_model: str = "lac"
+    trained_path: str = "models/ner_trained"
 
     def build(self) -> tuple[Language, KnowledgeBase]:
-        return ner_pipeline(self.model_path, self.kb_path, self.cues, self.cue_window), _kb(self.kb_path)
+        nlp = ner_pipeline(self.model_path, self.kb_path, self.cues, self.cue_window, self.ner_model, self.trained_path)
+        return nlp, _kb(self.kb_path)
 
 
 def _ner_chunk(model: tuple[Language, KnowledgeBase],
@@ -248,13 +307,16 @@ def ner_source(
     cue_window: int = 3,
     n_process: int = 1,
     chunk_size: int = CHUNK_DOCS,
+    ner_model: str = "lac",
+    trained_path: str | os.PathLike[str] = "models/ner_trained",
     execution: ExecutionSettings | None = None,
 ) -> Tally:
     """NER over one source. The pipeline is built once per process (shared by forked workers, or
     kept by each Dask worker); chunks come back in order, so the output is identical for any process
     count or backend (pipeline.execution)."""
     execution = execution or ExecutionSettings()
-    spec = NerModel(str(Path(model_path).resolve()), str(Path(kb_path).resolve()), tuple(cues), cue_window)
+    spec = NerModel(str(Path(model_path).resolve()), str(Path(kb_path).resolve()), tuple(cues), cue_window,
+                    ner_model, str(Path(trained_path).resolve()))
     tally = Tally(name, "ner")
     unlinked: Counter[str] = Counter()
     examples: dict[str, str] = {}

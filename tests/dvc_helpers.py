@@ -15,7 +15,7 @@ from tests.conftest import REPO
 
 # Build outputs and caches that a fresh copy must not inherit.
 _SKIP = {".venv", ".git", ".pytest_cache", ".ruff_cache", "__pycache__", "ingested", "normalised", "segmented",
-         "zh_pipeline", "tmp", "cache", ".cache"}
+         "zh_pipeline", "tmp", "cache", ".cache", "ner_trained", "ner_corpus"}
 _RAN = re.compile(r"^Running stage '([^']+)'", re.MULTILINE)
 
 

@@ -399,9 +399,11 @@ def chain_predictor(model_path: str | Path, kb_path: str | Path, unlinked_orgs: 
     kb = _kb(str(kb_path))
     normaliser = Normaliser(NormaliseConfig(boilerplate=()))
 
-    def is_company(company_id: str | None, label: str, text: str) -> bool:
+    def is_company(company_id: str | None, label: str, text: str, model_company: bool | None) -> bool:
         if company_id is not None:
             return kb[company_id].kind in COMPANY_KINDS
+        if model_company is not None:  # the trained model has a company class and used it
+            return model_company
         if label != "ORG":
             return False
         if unlinked_orgs == "suffix":
@@ -415,8 +417,31 @@ def chain_predictor(model_path: str | Path, kb_path: str | Path, unlinked_orgs: 
             preds = []
             for m in doc._.mentions:
                 s, e = original_span(norm.anchors, m.start, m.end)
-                preds.append(Prediction(s, e, m.label, is_company(m.company_id, m.label, m.text)))
+                if m.label not in COARSE:  # a trained model's own entity types are not scored here
+                    continue
+                preds.append(Prediction(s, e, m.label, is_company(m.company_id, m.label, m.text, m.model_company)))
             out.append(preds)
         return out
+
+    return predict
+
+
+def trained_predictor(model_dir: str | Path = "models/ner_trained",
+                      pipeline_model: str | Path = "models/zh_pipeline") -> Predictor:
+    """The trained NER alone (no KB, no linker) on the pipeline's own words: its spans mapped by the
+    model's label_map, a span a company when the model's class says so. The floor `trained` and
+    `both` in the chain are compared with, as `lac_predictor` is for LAC."""
+    from pipeline.ner_trained import TrainedNer
+    from pipeline.nlp import load_nlp
+
+    model = TrainedNer(model_dir)
+    segmenter = load_nlp(pipeline_model)
+
+    def predict(texts: list[str]) -> list[list[Prediction]]:
+        docs = [segmenter.make_doc(t) for t in texts]
+        return [
+            [Prediction(s.start, s.end, s.label, bool(s.is_company)) for s in spans if s.label in COARSE]
+            for spans in model.predict_docs(docs)
+        ]
 
     return predict
