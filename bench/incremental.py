@@ -8,7 +8,7 @@ stages as built, and times:
 
 1. the full `dvc repro` (every per-source stage of every source, then evaluate, aggregate, report);
 2. after adding one more source of the same size to params.yaml, the next `dvc repro` (that source's
-   five stages, then evaluate, aggregate and report over all sources);
+   six stages, then evaluate, aggregate and report over all sources);
 3. one more `dvc repro` with nothing changed: DVC's own status checks, for reference.
 
 Both include DVC's own work (status checks, hashing, caching outputs). Target: 2. < 10% of 1.

@@ -33,7 +33,7 @@ _DIRS = ("pipeline", "configs", "data/kb", "data/lexicons", "data/gold", ".dvc/p
          "models/lexicons")
 
 # Stages in dvc.yaml order; the per-source ones take the source name.
-PER_SOURCE_STAGES = ("ingest", "normalise", "segment", "ner", "sentiment")
+PER_SOURCE_STAGES = ("ingest", "normalise", "fingerprint", "segment", "ner", "sentiment")
 GLOBAL_STAGES = ("evaluate-gold", "aggregate", "report")
 
 

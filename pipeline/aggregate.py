@@ -1,7 +1,7 @@
 """Aggregate stage: who is talked about, how favourably, where and since when.
 
-Reads every source's sentiment rows and normalised articles, clusters syndicated copies (counted
-once, under the earliest copy, with `reach` = number of copies), and writes per group and per
+Reads every source's article fingerprints (the `fingerprint` stage) and sentiment rows, clusters
+syndicated copies (counted once, under the earliest copy, with `reach` = number of copies), and writes per group and per
 company/brand × source × period tables ("*" rows for all sources / the whole range), movers, the
 duplicate clusters, the evidence the report quotes, DVC plot data and the run summary metrics.
 """
@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
 from pipeline.artefacts import atomic_open, write_json
-from pipeline.dedup import DocInfo, cluster
+from pipeline.dedup import NUM_PERM, SHINGLE_SIZE, cluster_signatures, from_bytes
 from pipeline.kb import KnowledgeBase
 
 ALL = "*"
@@ -29,7 +30,7 @@ ALL = "*"
 class AggregateConfig:
     period: str = "week"
     dedup_threshold: float = 0.5
-    shingle_size: int = 5
+    shingle_size: int = SHINGLE_SIZE
     movers_min_delta: float = 0.5
     movers_min_articles: int = 2
     plot_groups: int = 10
@@ -56,51 +57,130 @@ def period_of(published_at: str | None, period: str) -> str:
     return f"{year}-W{week:02d}"
 
 
-def _docs(normalised: list[Path]) -> Iterator[DocInfo]:
-    for path in normalised:
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=512, columns=["doc_id", "published_at", "text"]):
+def _load_fingerprints(paths: list[Path]) -> tuple[list[str], list[str | None], np.ndarray]:
+    """Every article's doc_id, date and signature, in source order: the one thing kept per article."""
+    ids: list[str] = []
+    dates: list[str | None] = []
+    blocks: list[np.ndarray] = []
+    for path in paths:
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=4096, columns=["doc_id", "published_at", "minhash"]):
+            ids.extend(batch.column("doc_id").to_pylist())
+            dates.extend(batch.column("published_at").to_pylist())
+            blocks.append(from_bytes(batch.column("minhash").to_pylist()))
+    sigs = np.vstack(blocks) if blocks else np.zeros((0, NUM_PERM), dtype=np.uint64)
+    return ids, dates, sigs
+
+
+def _duplicates(paths: list[Path], clusters: dict[str, tuple[str, float]], reach: Counter[str]) -> pd.DataFrame:
+    """The members of clusters with more than one copy (a second, narrow read of the fingerprints)."""
+    rows = []
+    for path in paths:
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=4096,
+                                                       columns=["doc_id", "source", "title", "published_at"]):
             for row in batch.to_pylist():
-                yield DocInfo(row["doc_id"], row["published_at"], row["text"])
+                canon, sim = clusters[row["doc_id"]]
+                if reach[canon] > 1:
+                    rows.append({"cluster_id": canon, "doc_id": row["doc_id"], "source": row["source"],
+                                 "title": row["title"], "published_at": row["published_at"],
+                                 "is_canonical": row["doc_id"] == canon, "similarity": sim})
+    cols = ["cluster_id", "doc_id", "source", "title", "published_at", "is_canonical", "similarity"]
+    frame = pd.DataFrame(rows, columns=cols)
+    return frame.sort_values(["cluster_id", "is_canonical", "doc_id"], ascending=[True, False, True])
 
 
-def _articles_meta(normalised: list[Path]) -> pd.DataFrame:
-    frames = [pd.read_parquet(p, columns=["doc_id", "source", "title", "published_at"]) for p in normalised]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["doc_id", "source", "title", "published_at"])
+class _Tally:
+    """Running counts per key × source × period, with "*" totals over sources and over periods.
+
+    One pass over the sentiment rows, a few numbers per table row: memory grows with the number of
+    (company, source, period) combinations, not with the number of articles. The mean score keeps
+    pandas' compensated (Kahan) summation in row order, so the figures match a group-by's."""
+
+    def __init__(self) -> None:
+        # [articles, mentions, positive, neutral, negative, score_n, score_sum, score_comp, reach]
+        self.cells: dict[tuple[Any, ...], list[Any]] = {}
+
+    def add(self, key: tuple[Any, ...], source: str, period: str, mentions: int, label: str, score: float,
+            reach: int) -> None:
+        for src in (source, ALL):
+            for per in (period, ALL):
+                cell = self.cells.get((*key, src, per))
+                if cell is None:
+                    cell = self.cells[(*key, src, per)] = [0, 0, 0, 0, 0, 0, 0.0, 0.0, 0]
+                cell[0] += 1
+                cell[1] += mentions
+                if label == "positive":
+                    cell[2] += 1
+                elif label == "neutral":
+                    cell[3] += 1
+                elif label == "negative":
+                    cell[4] += 1
+                if score == score:  # NaN scores are skipped, as pandas' mean does
+                    cell[5] += 1
+                    y = score - cell[7]
+                    t = cell[6] + y
+                    cell[7] = t - cell[6] - y
+                    cell[6] = t
+                cell[8] += reach
+
+    def table(self, columns: list[str]) -> pd.DataFrame:
+        """columns: the key's column names; the table is sorted and rounded as the reports expect."""
+        key = columns[0]
+        rows = [(*k, c[0], c[1], c[2], c[3], c[4], c[6] / c[5] if c[5] else float("nan"), c[8])
+                for k, c in self.cells.items()]
+        counts = ["articles", "mentions", "positive", "neutral", "negative", "mean_score", "reach"]
+        table = pd.DataFrame(rows, columns=[*columns, "source", "period", *counts])
+        for col in ("articles", "mentions", "positive", "neutral", "negative", "reach"):
+            table[col] = table[col].astype("int64")
+        table["mean_score"] = table["mean_score"].astype("float64")
+        table["net_sentiment"] = (table["positive"] - table["negative"]) / table["articles"]
+        totals = table.groupby(["source", "period"])["mentions"].transform("sum")
+        table["share_of_voice"] = table["mentions"] / totals
+        for col in ("mean_score", "net_sentiment", "share_of_voice"):
+            table[col] = table[col].round(4)
+        cols = [*columns, "source", "period", "articles", "mentions", "positive", "neutral", "negative",
+                "mean_score", "net_sentiment", "share_of_voice", "reach"]
+        return table[cols].sort_values([key, "source", "period"]).reset_index(drop=True)
 
 
-def _table(rows: pd.DataFrame, key: str, extra: list[str]) -> pd.DataFrame:
-    """Counts per key × source × period, with "*" totals over sources and over periods."""
-    out = []
-    # Only the columns counted: copying the evidence sentences four times was most of the stage's memory.
-    rows = rows[[key, *extra, "source", "period", "doc_id", "mentions", "label", "score", "reach"]]
-    for by_source in (True, False):
-        for by_period in (True, False):
-            frame = rows.copy()
-            if not by_source:
-                frame["source"] = ALL
-            if not by_period:
-                frame["period"] = ALL
-            g = frame.groupby([key, *extra, "source", "period"], sort=True)
-            t = g.agg(
-                articles=("doc_id", "size"),
-                mentions=("mentions", "sum"),
-                positive=("label", lambda s: int((s == "positive").sum())),
-                neutral=("label", lambda s: int((s == "neutral").sum())),
-                negative=("label", lambda s: int((s == "negative").sum())),
-                mean_score=("score", "mean"),
-                reach=("reach", "sum"),
-            ).reset_index()
-            out.append(t)
-    table = pd.concat(out, ignore_index=True)
-    table["net_sentiment"] = (table["positive"] - table["negative"]) / table["articles"]
-    totals = table.groupby(["source", "period"])["mentions"].transform("sum")
-    table["share_of_voice"] = table["mentions"] / totals
-    for col in ("mean_score", "net_sentiment", "share_of_voice"):
-        table[col] = table[col].round(4)
-    cols = [key, *extra, "source", "period", "articles", "mentions", "positive", "neutral", "negative",
-            "mean_score", "net_sentiment", "share_of_voice", "reach"]
-    return table[cols].sort_values([key, "source", "period"]).reset_index(drop=True)
+class _Evidence:
+    """The `per_side` most positive and most negative rows of each group, kept as the rows stream by."""
+
+    def __init__(self, per_side: int) -> None:
+        self.per_side = per_side
+        self.picked: dict[str, dict[str, list[tuple[float, str, dict[str, Any]]]]] = {}
+
+    def add(self, row: dict[str, Any]) -> None:
+        sides = self.picked.setdefault(row["group_id"], {"positive": [], "negative": []})
+        label = row["label"]
+        if label not in sides:
+            return
+        key = -row["score"] if label == "positive" else row["score"]
+        kept = sides[label]
+        kept.append((key, row["doc_id"], {
+            "sentence": row["evidence_text"], "score": float(row["score"]), "title": _str_or_none(row["title"]),
+            "source": row["source"], "published_at": _str_or_none(row["published_at"]), "doc_id": row["doc_id"],
+            "company_id": row["company_id"]}))
+        if len(kept) > 4 * self.per_side + 16:
+            kept.sort(key=lambda x: (x[0], x[1]))
+            del kept[self.per_side:]
+
+    def result(self, name: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for gid in sorted(self.picked):
+            entry: dict[str, Any] = {"group_name": name(gid)}
+            for side in ("positive", "negative"):
+                kept = sorted(self.picked[gid][side], key=lambda x: (x[0], x[1]))[: self.per_side]
+                entry[side] = [payload for _, _, payload in kept]
+            out[str(gid)] = entry
+        return out
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+_SENTIMENT_COLUMNS = ["doc_id", "source", "published_at", "title", "level", "company_id", "group_id", "mentions",
+                      "score", "label", "evidence_text"]
 
 
 def movers(groups: pd.DataFrame, min_delta: float, min_articles: int) -> pd.DataFrame:
@@ -127,24 +207,6 @@ def movers(groups: pd.DataFrame, min_delta: float, min_articles: int) -> pd.Data
         drop=True) if len(out) else out
 
 
-def _evidence(group_rows: pd.DataFrame, kb: KnowledgeBase, per_side: int) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for gid, frame in group_rows.groupby("group_id", sort=True):
-        entry: dict[str, Any] = {"group_name": kb[gid].name if gid in kb else gid}
-        for side, sign in (("positive", 1), ("negative", -1)):
-            picked = frame[frame["label"] == side].copy()
-            picked["key"] = -sign * picked["score"]
-            picked = picked.sort_values(["key", "doc_id"]).head(per_side)
-            entry[side] = [
-                {"sentence": r.evidence_text, "score": float(r.score), "title": r.title if isinstance(r.title, str)
-                 else None, "source": r.source, "published_at": r.published_at if isinstance(r.published_at, str)
-                 else None, "doc_id": r.doc_id, "company_id": r.company_id}
-                for r in picked.itertuples(index=False)
-            ]
-        out[str(gid)] = entry
-    return out
-
-
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
     with atomic_open(path) as fh:
         frame.to_csv(fh, index=False, lineterminator="\n", float_format="%.4f")
@@ -162,7 +224,7 @@ def _rejected(metrics_dir: Path) -> int:
 def aggregate(
     sources: list[str],
     sentiment_paths: list[Path],
-    normalised_paths: list[Path],
+    fingerprint_paths: list[Path],
     kb: KnowledgeBase,
     cfg: AggregateConfig,
     out_dir: Path,
@@ -171,34 +233,51 @@ def aggregate(
     eval_path: Path | None = None,
     metrics_dir: Path = Path("metrics"),
 ) -> dict[str, Any]:
-    clusters = cluster(_docs(normalised_paths), cfg.dedup_threshold, cfg.shingle_size)
-    meta = _articles_meta(normalised_paths)
-    meta["canonical"] = meta["doc_id"].map(lambda d: clusters[d][0])
-    meta["similarity"] = meta["doc_id"].map(lambda d: clusters[d][1])
-    reach = meta.groupby("canonical").size()
-    dup = meta[meta["canonical"].map(reach) > 1].copy()
-    dup["is_canonical"] = dup["doc_id"] == dup["canonical"]
-    dup = dup.rename(columns={"canonical": "cluster_id"})[
-        ["cluster_id", "doc_id", "source", "title", "published_at", "is_canonical", "similarity"]
-    ].sort_values(["cluster_id", "is_canonical", "doc_id"], ascending=[True, False, True])
+    """Read the fingerprints, cluster, then stream the sentiment rows once into running tallies.
 
-    cols = ["doc_id", "source", "published_at", "title", "level", "company_id", "group_id", "mentions", "score",
-            "label", "evidence_text"]
-    frames = [pd.read_parquet(p, columns=cols) for p in sentiment_paths]
-    rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
-    rows = rows[rows["doc_id"].map(lambda d: clusters.get(d, (d, 1.0))[0] == d)].copy()  # canonical copies only
-    rows["reach"] = rows["doc_id"].map(lambda d: int(reach.get(d, 1)))
-    rows["period"] = rows["published_at"].map(lambda p: period_of(p, cfg.period))
+    What stays in memory per article is its signature (1 KB) and its cluster; everything else is per
+    table row (company × source × period) or bounded (the evidence kept per group)."""
+    ids, dates, sigs = _load_fingerprints(fingerprint_paths)
+    clusters = cluster_signatures(ids, dates, sigs, cfg.dedup_threshold)
+    reach = Counter(clusters[d][0] for d in ids)
+    n_articles = len(ids)
+    del ids, dates, sigs
+    dup = _duplicates(fingerprint_paths, clusters, reach)
 
     def name(cid: str) -> str:
         return kb[cid].name if cid in kb else cid
 
-    group_rows = rows[rows["level"] == "group"].copy()
-    group_rows["group_name"] = group_rows["group_id"].map(name)
-    company_rows = rows.loc[rows["level"] == "company", [c for c in rows.columns if c != "evidence_text"]].copy()
-    company_rows["company_name"] = company_rows["company_id"].map(name)
-    groups = _table(group_rows, "group_id", ["group_name"])
-    companies = _table(company_rows, "company_id", ["company_name", "group_id"])
+    group_tally, company_tally = _Tally(), _Tally()
+    evidence = _Evidence(cfg.evidence_per_side)
+    doc_with_groups: set[str] = set()
+    group_ids: set[str] = set()
+    company_ids: set[str] = set()
+    periods: dict[Any, str] = {}
+    for path in sentiment_paths:
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=4096, columns=_SENTIMENT_COLUMNS):
+            for row in batch.to_pylist():
+                doc_id = row["doc_id"]
+                if clusters.get(doc_id, (doc_id, 1.0))[0] != doc_id:
+                    continue  # canonical copies only
+                published = row["published_at"]
+                period = periods.get(published)
+                if period is None:
+                    period = periods[published] = period_of(published, cfg.period)
+                n = int(reach.get(doc_id, 1))
+                if row["level"] == "group":
+                    gid = row["group_id"]
+                    group_tally.add((gid, name(gid)), row["source"], period, row["mentions"], row["label"],
+                                    row["score"], n)
+                    evidence.add(row)
+                    doc_with_groups.add(doc_id)
+                    group_ids.add(gid)
+                elif row["level"] == "company":
+                    cid = row["company_id"]
+                    company_tally.add((cid, name(cid), row["group_id"]), row["source"], period, row["mentions"],
+                                      row["label"], row["score"], n)
+                    company_ids.add(cid)
+    groups = group_tally.table(["group_id", "group_name"])
+    companies = company_tally.table(["company_id", "company_name", "group_id"])
     moved = movers(groups, cfg.movers_min_delta, cfg.movers_min_articles)
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -206,7 +285,7 @@ def aggregate(
     _write_csv(companies, out_dir / "brand_sentiment.csv")
     _write_csv(moved, out_dir / "movers.csv")
     _write_csv(dup, out_dir / "duplicates.csv")
-    write_json(out_dir / "evidence.json", _evidence(group_rows, kb, cfg.evidence_per_side))
+    write_json(out_dir / "evidence.json", evidence.result(name))
 
     overall = groups[(groups["source"] == ALL) & (groups["period"] == ALL)].sort_values(
         ["mentions", "group_id"], ascending=[False, True])
@@ -217,15 +296,16 @@ def aggregate(
     _write_csv(overall[["group_id", "group_name", "articles", "mentions", "net_sentiment"]],
                plots_dir / "mentions.csv")
 
+    unique = len(reach)
     summary: dict[str, Any] = {
         "sources": len(sources),
-        "articles": len(meta),
-        "unique_articles": int(meta["canonical"].nunique()),
-        "duplicates": int(len(meta) - meta["canonical"].nunique()),
-        "duplicate_clusters": int((reach > 1).sum()),
-        "articles_with_companies": int(group_rows["doc_id"].nunique()),
-        "companies": int(company_rows["company_id"].nunique()),
-        "groups": int(group_rows["group_id"].nunique()),
+        "articles": n_articles,
+        "unique_articles": unique,
+        "duplicates": n_articles - unique,
+        "duplicate_clusters": sum(1 for v in reach.values() if v > 1),
+        "articles_with_companies": len(doc_with_groups),
+        "companies": len(company_ids),
+        "groups": len(group_ids),
         "rejected": _rejected(metrics_dir),
         "movers": len(moved),
     }

@@ -282,6 +282,18 @@ def cmd_evaluate_gold(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fingerprint(args: argparse.Namespace) -> int:
+    from pipeline.dedup import SHINGLE_SIZE
+    from pipeline.fingerprint import fingerprint_source
+
+    params = load_params(args.params)
+    source_options(params, args.source)
+    k = int((params.get("aggregate") or {}).get("shingle_size", SHINGLE_SIZE))
+    n = fingerprint_source(paths.normalised(args.source), paths.fingerprints(args.source), k)
+    print(f"fingerprint@{args.source}: in={n} out={n} rejected=0")
+    return 0
+
+
 def cmd_aggregate(args: argparse.Namespace) -> int:
     from pipeline.aggregate import AggregateConfig, aggregate
     from pipeline.kb import load_kb
@@ -291,7 +303,7 @@ def cmd_aggregate(args: argparse.Namespace) -> int:
     summary = aggregate(
         sources,
         [paths.sentiment(s) for s in sources],
-        [paths.normalised(s) for s in sources],
+        [paths.fingerprints(s) for s in sources],
         load_kb((params.get("kb") or {}).get("path", "data/kb")),
         AggregateConfig.from_params(params.get("aggregate") or {}),
         Path("data/aggregate"),
@@ -463,6 +475,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="metrics/eval.json")
     p.set_defaults(func=cmd_evaluate_gold)
 
+    p = sub.add_parser("fingerprint", help="MinHash signatures of one source's articles (for near-duplicates)")
+    p.add_argument("source")
+    p.set_defaults(func=cmd_fingerprint)
     p = sub.add_parser("aggregate", help="tables per group/company × source × period, dedup, movers, plots")
     p.set_defaults(func=cmd_aggregate)
 

@@ -2,21 +2,29 @@
 
 Content farms and wire services republish the same story with another breadcrumb, title and a few
 edited sentences, often in the other script. Articles are compared on their normalised (Simplified,
-cleaned) text, as sets of character shingles, with MinHash signatures and LSH (datasketch) to find
-candidate pairs without comparing every pair; a pair whose estimated Jaccard similarity reaches
-`threshold` joins one cluster (union-find). The canonical copy of a cluster is the earliest
-published one (then the smallest doc_id), and the aggregation counts only it, with `reach` = copies.
+cleaned) text, as sets of character shingles, with MinHash signatures (datasketch); candidate pairs
+come from LSH banding (rows of a band equal ⇒ candidates, datasketch's band layout for the
+threshold), and a pair whose estimated Jaccard similarity reaches `threshold` joins one cluster
+(union-find). The canonical copy of a cluster is the earliest published one (then the smallest
+doc_id), and the aggregation counts only it, with `reach` = copies.
+
+Signatures are computed once per source by the `fingerprint` stage and stored as bytes, so adding a
+source re-hashes only that source's text; clustering works on one uint64 matrix (1 KB per article at
+128 permutations) instead of a Python object and an LSH index entry per article.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from datasketch import LeanMinHash, MinHash, MinHashLSH
+import numpy as np
+from datasketch import MinHash, MinHashLSH
 
+NUM_PERM = 128
+SHINGLE_SIZE = 5
 _PUNCT = set("，。！？、；：,.!?;:“”‘’「」『』（）()《》【】—…·- \n\t")
 
 
@@ -42,27 +50,52 @@ def _permutations(num_perm: int) -> tuple[Any, str]:
     return mh.permutations, mh.scheme
 
 
-def signature(text: str, k: int, num_perm: int) -> LeanMinHash:
-    """The text's MinHash, as a LeanMinHash: hash values and seed only (1 KB at 128 permutations)."""
+def signature(text: str, k: int = SHINGLE_SIZE, num_perm: int = NUM_PERM) -> np.ndarray:
+    """The text's MinHash values (uint64, one per permutation; seed 1 for every text)."""
     permutations, scheme = _permutations(num_perm)
     mh = MinHash(num_perm=num_perm, seed=1, permutations=permutations, scheme=scheme)
     sh = shingles(text, k)
     if sh:
         mh.update_batch(sorted(sh))
-    return LeanMinHash(mh)
+    return np.asarray(mh.hashvalues, dtype=np.uint64)
 
 
-def cluster(docs: Iterable[DocInfo], threshold: float = 0.5, k: int = 5, num_perm: int = 128
-            ) -> dict[str, tuple[str, float]]:
-    """doc_id -> (canonical doc_id, estimated similarity to the canonical copy), for every doc."""
-    # Keep signatures, not texts: memory stays at ~1 KB per article.
-    sigs: dict[str, LeanMinHash] = {}
-    dates: dict[str, str | None] = {}
-    for d in docs:
-        sigs[d.doc_id] = signature(d.text, k, num_perm)
-        dates[d.doc_id] = d.published_at if isinstance(d.published_at, str) else None
+def to_bytes(sig: np.ndarray) -> bytes:
+    """A signature as stored in the fingerprint files: little-endian uint64s."""
+    return sig.astype("<u8", copy=False).tobytes()
+
+
+def from_bytes(blobs: Sequence[bytes], num_perm: int = NUM_PERM) -> np.ndarray:
+    """Stored signatures back to an (n, num_perm) uint64 matrix; a wrong length is a clear error
+    (a fingerprint file written with another number of permutations)."""
+    if not blobs:
+        return np.zeros((0, num_perm), dtype=np.uint64)
+    buf = b"".join(blobs)
+    if len(buf) != len(blobs) * num_perm * 8:
+        raise ValueError(f"fingerprint signatures are not {num_perm} uint64 values each")
+    return np.frombuffer(buf, dtype="<u8").reshape(len(blobs), num_perm).astype(np.uint64, copy=False)
+
+
+def _bands(threshold: float, num_perm: int) -> list[tuple[int, int]]:
+    """The column ranges of the LSH bands: datasketch's choice of bands × rows for this threshold."""
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
-    parent = {doc_id: doc_id for doc_id in sigs}
+    return [(i * lsh.r, (i + 1) * lsh.r) for i in range(lsh.b)]
+
+
+def _jaccard(a: np.ndarray, b: np.ndarray) -> np.float64:
+    # datasketch's MinHash.jaccard arithmetic (and numpy's rounding after it), so the similarities
+    # written to duplicates.csv do not move.
+    return np.float64(np.count_nonzero(a == b)) / np.float64(len(a))
+
+
+def cluster_signatures(doc_ids: Sequence[str], dates: Sequence[str | None], sigs: np.ndarray,
+                       threshold: float = 0.5) -> dict[str, tuple[str, float]]:
+    """doc_id -> (canonical doc_id, estimated similarity to the canonical copy), for every doc.
+
+    Row i of `sigs` is the signature of doc_ids[i]. A doc_id given twice keeps its last row."""
+    index = {doc_id: i for i, doc_id in enumerate(doc_ids)}
+    rows = np.fromiter(sorted(index.values()), dtype=np.int64, count=len(index))
+    parent = {doc_id: doc_id for doc_id in index}
 
     def find(x: str) -> str:
         while parent[x] != x:
@@ -70,21 +103,43 @@ def cluster(docs: Iterable[DocInfo], threshold: float = 0.5, k: int = 5, num_per
             x = parent[x]
         return x
 
-    for doc_id in sorted(sigs):
-        sig = sigs[doc_id]
-        for other in sorted(lsh.query(sig)):
-            if sig.jaccard(sigs[other]) >= threshold:
-                a, b = find(doc_id), find(other)
-                if a != b:
-                    parent[max(a, b)] = min(a, b)
-        lsh.insert(doc_id, sig)
-    members: dict[str, list[str]] = {}
-    for doc_id in sigs:
-        members.setdefault(find(doc_id), []).append(doc_id)
+    num_perm = sigs.shape[1] if sigs.ndim == 2 else NUM_PERM
+    for start, end in _bands(threshold, num_perm) if len(rows) > 1 else []:
+        band = np.ascontiguousarray(sigs[rows, start:end]).view(np.dtype((np.void, 8 * (end - start)))).ravel()
+        order = np.argsort(band, kind="stable")
+        ordered = band[order]
+        edges = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
+        for bucket in np.split(order, edges):
+            if len(bucket) < 2:
+                continue
+            members = sorted(rows[bucket].tolist())
+            for i, a in enumerate(members):
+                for b in members[i + 1:]:
+                    ra, rb = find(doc_ids[a]), find(doc_ids[b])
+                    if ra != rb and _jaccard(sigs[a], sigs[b]) >= threshold:
+                        parent[max(ra, rb)] = min(ra, rb)
+    members_of: dict[str, list[str]] = {}
+    for doc_id in index:
+        members_of.setdefault(find(doc_id), []).append(doc_id)
+    when = {d: (dates[i] if isinstance(dates[i], str) else None) for d, i in index.items()}
     out: dict[str, tuple[str, float]] = {}
-    for group in members.values():
-        canon = min(group, key=lambda x: (dates[x] is None, dates[x] or "", x))
+    for group in members_of.values():
+        canon = min(group, key=lambda x: (when[x] is None, when[x] or "", x))
         for doc_id in group:
-            sim = 1.0 if doc_id == canon else round(sigs[doc_id].jaccard(sigs[canon]), 4)
+            sim = 1.0 if doc_id == canon else round(_jaccard(sigs[index[doc_id]], sigs[index[canon]]), 4)
             out[doc_id] = (canon, sim)
     return out
+
+
+def cluster(docs: Iterable[DocInfo], threshold: float = 0.5, k: int = SHINGLE_SIZE, num_perm: int = NUM_PERM
+            ) -> dict[str, tuple[str, float]]:
+    """Cluster texts directly (signatures computed here): for notebooks and tests."""
+    ids: list[str] = []
+    dates: list[str | None] = []
+    sigs: list[np.ndarray] = []
+    for d in docs:
+        ids.append(d.doc_id)
+        dates.append(d.published_at)
+        sigs.append(signature(d.text, k, num_perm))
+    matrix = np.vstack(sigs) if sigs else np.zeros((0, num_perm), dtype=np.uint64)
+    return cluster_signatures(ids, dates, matrix, threshold)

@@ -46,3 +46,7 @@ def unlinked(source: str) -> Path:
 
 def sentiment(source: str) -> Path:
     return Path("data/sentiment") / f"{source}.parquet"
+
+
+def fingerprints(source: str) -> Path:
+    return Path("data/fingerprints") / f"{source}.parquet"

@@ -1,0 +1,42 @@
+"""Fingerprint stage: one MinHash signature per normalised article, per source.
+
+The near-duplicate clustering in `aggregate` compares every article with every other, so it must
+see all sources at once; hashing their text need not be redone each time. This stage stores each
+source's signatures (with the few fields the duplicates table shows), so adding a source to twenty
+hashes one source's text, and `aggregate` reads 1 KB per article instead of every article's text.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipeline.artefacts import ParquetBatchWriter
+from pipeline.dedup import NUM_PERM, signature, to_bytes
+
+SCHEMA = pa.schema([
+    ("doc_id", pa.string()),
+    ("source", pa.string()),
+    ("title", pa.string()),
+    ("published_at", pa.string()),
+    ("minhash", pa.binary()),
+])
+_COLUMNS = ["doc_id", "source", "title", "published_at", "text"]
+
+
+def fingerprint_source(normalised_path: str | Path, out_path: str | Path, shingle_size: int,
+                       num_perm: int = NUM_PERM, batch_size: int = 512) -> int:
+    """Write `out_path` (one row per article of `normalised_path`, same order); returns the count.
+
+    Every article gets a signature (an empty text hashes to the empty signature), so in = out and
+    there is nothing to reject."""
+    with ParquetBatchWriter(out_path, SCHEMA) as writer:
+        for batch in pq.ParquetFile(normalised_path).iter_batches(batch_size=batch_size, columns=_COLUMNS):
+            rows = batch.to_pylist()
+            for row in rows:
+                text = row.pop("text")
+                row["minhash"] = to_bytes(signature(text if isinstance(text, str) else "", shingle_size, num_perm))
+            writer.write_rows(rows)
+        return writer.rows
