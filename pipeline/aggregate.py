@@ -61,13 +61,14 @@ def _load_fingerprints(paths: list[Path]) -> tuple[list[str], list[str | None], 
     """Every article's doc_id, date and signature, in source order: the one thing kept per article."""
     ids: list[str] = []
     dates: list[str | None] = []
-    blocks: list[np.ndarray] = []
+    total = sum(pq.ParquetFile(p).metadata.num_rows for p in paths)
+    sigs = np.empty((total, NUM_PERM), dtype=np.uint32)  # filled in place: no second copy at the end
     for path in paths:
         for batch in pq.ParquetFile(path).iter_batches(batch_size=4096, columns=["doc_id", "published_at", "minhash"]):
+            start = len(ids)
             ids.extend(batch.column("doc_id").to_pylist())
             dates.extend(batch.column("published_at").to_pylist())
-            blocks.append(from_bytes(batch.column("minhash").to_pylist()))
-    sigs = np.vstack(blocks) if blocks else np.zeros((0, NUM_PERM), dtype=np.uint64)
+            sigs[start:len(ids)] = from_bytes(batch.column("minhash").to_pylist())
     return ids, dates, sigs
 
 
@@ -235,7 +236,7 @@ def aggregate(
 ) -> dict[str, Any]:
     """Read the fingerprints, cluster, then stream the sentiment rows once into running tallies.
 
-    What stays in memory per article is its signature (1 KB) and its cluster; everything else is per
+    What stays in memory per article is its signature (512 bytes) and its cluster; everything else is per
     table row (company × source × period) or bounded (the evidence kept per group)."""
     ids, dates, sigs = _load_fingerprints(fingerprint_paths)
     clusters = cluster_signatures(ids, dates, sigs, cfg.dedup_threshold)

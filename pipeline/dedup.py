@@ -9,8 +9,8 @@ threshold), and a pair whose estimated Jaccard similarity reaches `threshold` jo
 doc_id), and the aggregation counts only it, with `reach` = copies.
 
 Signatures are computed once per source by the `fingerprint` stage and stored as bytes, so adding a
-source re-hashes only that source's text; clustering works on one uint64 matrix (1 KB per article at
-128 permutations) instead of a Python object and an LSH index entry per article.
+source re-hashes only that source's text; clustering works on one uint32 matrix (512 bytes per
+article at 128 permutations) instead of a Python object and an LSH index entry per article.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import numpy as np
 from datasketch import MinHash, MinHashLSH
 
 NUM_PERM = 128
+_MAX_HASH = 2**32 - 1
 SHINGLE_SIZE = 5
 _PUNCT = set("，。！？、；：,.!?;:“”‘’「」『』（）()《》【】—…·- \n\t")
 
@@ -61,19 +62,22 @@ def signature(text: str, k: int = SHINGLE_SIZE, num_perm: int = NUM_PERM) -> np.
 
 
 def to_bytes(sig: np.ndarray) -> bytes:
-    """A signature as stored in the fingerprint files: little-endian uint64s."""
-    return sig.astype("<u8", copy=False).tobytes()
+    """A signature as stored in the fingerprint files: little-endian uint32s (datasketch's hash
+    values are 32-bit numbers held in uint64, so half the bytes lose nothing)."""
+    if len(sig) and int(sig.max()) > _MAX_HASH:
+        raise ValueError("MinHash values above 2**32 - 1: not a datasketch MinHash signature")
+    return sig.astype("<u4").tobytes()
 
 
 def from_bytes(blobs: Sequence[bytes], num_perm: int = NUM_PERM) -> np.ndarray:
-    """Stored signatures back to an (n, num_perm) uint64 matrix; a wrong length is a clear error
+    """Stored signatures back to an (n, num_perm) uint32 matrix; a wrong length is a clear error
     (a fingerprint file written with another number of permutations)."""
     if not blobs:
-        return np.zeros((0, num_perm), dtype=np.uint64)
+        return np.zeros((0, num_perm), dtype=np.uint32)
     buf = b"".join(blobs)
-    if len(buf) != len(blobs) * num_perm * 8:
-        raise ValueError(f"fingerprint signatures are not {num_perm} uint64 values each")
-    return np.frombuffer(buf, dtype="<u8").reshape(len(blobs), num_perm).astype(np.uint64, copy=False)
+    if len(buf) != len(blobs) * num_perm * 4:
+        raise ValueError(f"fingerprint signatures are not {num_perm} uint32 values each")
+    return np.frombuffer(buf, dtype="<u4").reshape(len(blobs), num_perm).astype(np.uint32, copy=False)
 
 
 def _bands(threshold: float, num_perm: int) -> list[tuple[int, int]]:
@@ -105,7 +109,8 @@ def cluster_signatures(doc_ids: Sequence[str], dates: Sequence[str | None], sigs
 
     num_perm = sigs.shape[1] if sigs.ndim == 2 else NUM_PERM
     for start, end in _bands(threshold, num_perm) if len(rows) > 1 else []:
-        band = np.ascontiguousarray(sigs[rows, start:end]).view(np.dtype((np.void, 8 * (end - start)))).ravel()
+        width = sigs.dtype.itemsize * (end - start)
+        band = np.ascontiguousarray(sigs[rows, start:end]).view(np.dtype((np.void, width))).ravel()
         order = np.argsort(band, kind="stable")
         ordered = band[order]
         edges = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
@@ -141,5 +146,5 @@ def cluster(docs: Iterable[DocInfo], threshold: float = 0.5, k: int = SHINGLE_SI
         ids.append(d.doc_id)
         dates.append(d.published_at)
         sigs.append(signature(d.text, k, num_perm))
-    matrix = np.vstack(sigs) if sigs else np.zeros((0, num_perm), dtype=np.uint64)
+    matrix = np.vstack(sigs).astype(np.uint32) if sigs else np.zeros((0, num_perm), dtype=np.uint32)
     return cluster_signatures(ids, dates, matrix, threshold)

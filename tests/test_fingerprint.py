@@ -37,8 +37,10 @@ def test_fingerprint_stage_keeps_every_article_in_order(tmp_path: Path) -> None:
 def test_signature_bytes_round_trip_and_wrong_width_is_an_error() -> None:
     sig = signature(TEXT, 5)
     assert np.array_equal(from_bytes([to_bytes(sig)])[0], sig)
-    with pytest.raises(ValueError, match="128 uint64"):
-        from_bytes([to_bytes(sig)[:-8]])
+    with pytest.raises(ValueError, match="128 uint32"):
+        from_bytes([to_bytes(sig)[:-4]])
+    with pytest.raises(ValueError, match="not a datasketch MinHash"):
+        to_bytes(sig + np.uint64(2**32))
 
 
 def test_similar_pairs_join_through_a_chain() -> None:
