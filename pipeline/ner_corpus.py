@@ -14,12 +14,19 @@ the same record as the evaluation readers (`pipeline.evaluation.ner.Example`: te
 Spans are character offsets, not token offsets, on purpose: the training side chooses the
 tokenisation (characters or pkuseg words) and must handle an entity that does not align with a word,
 which it cannot do if a reader already dropped such spans.
+
+A training run may read several corpora (`CorpusSpec`, one per `ner.train.corpus` entry): a general
+corpus teaches the entity types, a small in-domain one the domain's register. Their label sets
+differ, so each corpus renames its labels onto the model's (`rename`: CFSC `Corporate` -> CLUENER's
+`company`, so both teach one class), and a label renamed to null is dropped (its spans are then
+treated as non-entities, which is only right if the model should learn to leave them alone).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -147,3 +154,56 @@ def corpus_stats(examples: list[Example]) -> dict[str, Any]:
             labels[label] = labels.get(label, 0) + 1
     return {"sentences": len(examples), "characters": sum(len(ex.text) for ex in examples),
             "labels": dict(sorted(labels.items()))}
+
+
+@dataclass(frozen=True)
+class CorpusSpec:
+    """One training corpus: where it is, its format, and how its labels become the model's.
+
+    `rename` maps a corpus label to the model's label (None drops the label's spans); labels not in it
+    are kept as they are. `heldout_fraction` (None = the run's) lets a small in-domain corpus give a
+    larger share to model selection than a big general one.
+    """
+
+    path: str
+    format: str
+    rename: Mapping[str, str | None] = field(default_factory=dict)
+    heldout_fraction: float | None = None
+
+
+def corpus_specs(value: Any) -> list[CorpusSpec]:
+    """`ner.train.corpus` as a list: one `{path, format, rename?, heldout_fraction?}` mapping or a list
+    of them (the single mapping is the original form and stays valid). Empty for None/[]."""
+    if not value:
+        return []
+    entries = [value] if isinstance(value, Mapping) else list(value)
+    specs = []
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, Mapping) or not entry.get("path"):
+            raise ValueError(f"ner.train.corpus entry {i} must be a mapping with a path, not {entry!r}")
+        unknown = set(entry) - {"path", "format", "rename", "heldout_fraction"}
+        if unknown:
+            raise ValueError(f"ner.train.corpus entry {i}: unknown keys {sorted(unknown)}")
+        fraction = entry.get("heldout_fraction")
+        specs.append(CorpusSpec(str(entry["path"]), str(entry.get("format", "jsonl")),
+                                dict(entry.get("rename") or {}), None if fraction is None else float(fraction)))
+    return specs
+
+
+def relabel(examples: Iterable[Example], rename: Mapping[str, str | None]) -> list[Example]:
+    """Examples with their labels renamed (None = span dropped); sentences are never dropped, since a
+    sentence whose spans were all dropped still shows the model text without entities."""
+    if not rename:
+        return list(examples)
+    out = []
+    for ex in examples:
+        spans = [(s, e, rename.get(lab, lab)) for s, e, lab in ex.spans]
+        out.append(Example(ex.text, sorted({(s, e, lab) for s, e, lab in spans if lab is not None})))
+    return out
+
+
+def without_texts(examples: Sequence[Example], texts: set[str]) -> tuple[list[Example], int]:
+    """Examples whose text is not in `texts` (e.g. the sentences of a test set the model will be
+    scored on), and how many were removed: training on a test sentence would inflate its score."""
+    kept = [ex for ex in examples if ex.text not in texts]
+    return kept, len(examples) - len(kept)
