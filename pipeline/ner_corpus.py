@@ -30,14 +30,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.evaluation.ner import Example, read_cfsc_ner, read_cluener
+from pipeline.evaluation.ner import Example, read_cfsc_ner, read_cluener, read_text, split_tagged_line
 
 # Tag prefixes: B = begin, I/M = inside, E = end, S = single (BMES/BIOES), O = outside.
 _BEGIN, _INSIDE, _END, _SINGLE = frozenset("B"), frozenset("IM"), frozenset("E"), frozenset("SU")
-
-
-def _read_text(path: str | Path) -> str:
-    return Path(path).read_bytes().decode("utf-8-sig")
+_TAG_KINDS = "BIMESU"
 
 
 def _check_span(text: str, start: int, end: int, label: str, where: str) -> tuple[int, int, str]:
@@ -55,7 +52,7 @@ def read_jsonl(path: str | Path) -> list[Example]:
     it teaches the model what is not an entity).
     """
     examples = []
-    for lineno, line in enumerate(_read_text(path).split("\n"), start=1):
+    for lineno, line in enumerate(read_text(path).split("\n"), start=1):
         if not line.strip():
             continue
         rec = json.loads(line)
@@ -72,16 +69,11 @@ def read_jsonl(path: str | Path) -> list[Example]:
 
 
 def _split_column_line(line: str, where: str) -> tuple[str, str]:
-    """`char<TAB>tag` or `char tag`; a line that is only a tag stands for a space character."""
-    if "\t" in line:
-        char, tag = line.rsplit("\t", 1)
-    else:
-        char, _, tag = line.rpartition(" ")
-    tag = tag.strip()
-    if char == "" or char.isspace():
+    """`char<TAB>tag` or `char tag` in any of the schemes, exactly one character per line; a line
+    that is only a tag (or whose character is any whitespace) stands for a space character."""
+    char, tag = split_tagged_line(line, where, kinds=_TAG_KINDS, separators="-_")
+    if char.isspace():
         char = " "
-    if not (tag == "O" or (len(tag) > 2 and tag[1] in "-_" and tag[0] in "BIMESU")):
-        raise ValueError(f"{where}: not a BIO/BMES tag: {line!r}")
     if len(char) != 1:
         raise ValueError(f"{where}: expected one character per line, got {char!r}")
     return char, tag
@@ -104,7 +96,7 @@ def read_column(path: str | Path) -> list[Example]:
             spans.append((open_start, end, open_label))
         open_start, open_label = -1, ""
 
-    lines = [line.removesuffix("\r") for line in _read_text(path).split("\n")]
+    lines = [line.removesuffix("\r") for line in read_text(path).split("\n")]
     for lineno, line in enumerate([*lines, ""], start=1):
         if not line.strip():
             close(len(chars))

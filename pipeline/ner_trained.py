@@ -28,7 +28,9 @@ from typing import Any, NamedTuple
 import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
+from spacy.util import minibatch
 
+from pipeline.errors import TrainedModelMissing
 from pipeline.ner_features import feature_doc, word_offsets
 
 MODEL_MODES = ("lac", "trained", "both")
@@ -73,14 +75,16 @@ def map_label(label: str, label_map: dict[str, str]) -> tuple[str, bool | None]:
 
 
 def check_model_dir(path: str | Path) -> Path:
-    """The model directory, or a clear error when it is missing or the disabled-stage marker."""
+    """The model directory, or TrainedModelMissing when it is missing or the disabled-stage marker."""
     p = Path(path)
     if (p / DISABLED_MARKER).exists():
-        raise FileNotFoundError(
+        raise TrainedModelMissing(
             f"{p} holds no trained model (ner.train.enabled is false): set ner.train.enabled: true and a "
             "corpus in params.yaml and run `dvc repro train_ner`, or use ner.model: lac")
     if not (p / "config.cfg").is_file():
-        raise FileNotFoundError(f"no trained NER model at {p}; run `dvc repro train_ner` (see README)")
+        raise TrainedModelMissing(
+            f"no trained NER model at {p}: run `dvc repro train_ner` with ner.train.enabled: true "
+            "(see README, \"Training your own NER\"), or use ner.model: lac")
     return p
 
 
@@ -160,14 +164,8 @@ class TrainedNerComponent:
         return next(iter(self.pipe([doc])))
 
     def pipe(self, stream: Iterable[Doc], *, batch_size: int | None = None) -> Iterator[Doc]:
-        size = batch_size or self.batch_size
-        batch: list[Doc] = []
-        for doc in stream:
-            batch.append(doc)
-            if len(batch) >= size:
-                yield from self._pipe_batch(batch)
-                batch = []
-        if batch:
+        """The model runs on `batch_size` docs at a time (spaCy's own batching of nlp.pipe)."""
+        for batch in minibatch(stream, size=batch_size or self.batch_size):
             yield from self._pipe_batch(batch)
 
     def _pipe_batch(self, docs: list[Doc]) -> Iterator[Doc]:
