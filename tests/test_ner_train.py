@@ -94,8 +94,8 @@ def test_label_map_and_merge() -> None:
     assert map_label("PRODUCT", {}) == ("PRODUCT", None)  # a user's own type passes through
     trained = [ModelSpan(0, 4, "ORG", True)]
     lac = [ModelSpan(0, 2, "ORG", None), ModelSpan(5, 7, "LOC", None)]
-    assert merge_spans(trained, lac, first="trained") == [ModelSpan(0, 4, "ORG", True), ModelSpan(5, 7, "LOC", None)]
-    assert merge_spans(trained, lac) == lac  # LAC first (the default): the overlapping trained span goes
+    assert merge_spans(trained, lac) == [ModelSpan(0, 4, "ORG", True), ModelSpan(5, 7, "LOC", None)]  # default
+    assert merge_spans(trained, lac, first="lac") == lac  # LAC first: the overlapping trained span goes
     same = [ModelSpan(0, 2, "ORG", False), ModelSpan(8, 9, "PER", None)]
     assert merge_spans(same, lac) == [ModelSpan(0, 2, "ORG", False), ModelSpan(5, 7, "LOC", None),
                                       ModelSpan(8, 9, "PER", None)]
