@@ -207,3 +207,8 @@ def test_single_corpus_params_still_work() -> None:
     assert settings.corpora == [CorpusSpec("x.json", "cluener")] and settings.exclude == []
     with pytest.raises(ValueError, match="names no corpus"):
         settings_from_params({})
+
+
+def test_per_corpus_heldout_fraction_is_checked() -> None:
+    with pytest.raises(ValueError, match="heldout_fraction"):
+        settings_from_params({"corpus": [{"path": "x.json", "format": "cfsc", "heldout_fraction": 1.5}]})
