@@ -16,6 +16,7 @@ import yaml
 
 from pipeline import paths
 from pipeline.accounting import AllRejected
+from pipeline.errors import UserError
 
 
 def load_params(path: str | Path = "params.yaml") -> dict[str, Any]:
@@ -529,5 +530,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except AllRejected as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except UserError as exc:  # e.g. ner.model: trained without a trained model (issue 8)
         print(f"error: {exc}", file=sys.stderr)
         return 1

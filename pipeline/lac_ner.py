@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 from spacy.language import Language
 from spacy.tokens import Doc
+from spacy.util import minibatch
 
 # PaddleNLP's LAC Taskflow cuts its input into pieces of at most 512 characters
 # (`LacTask._max_seq_len`; releases before 2.2 truncated at 64). The ONNX encoder has dynamic
@@ -360,14 +361,7 @@ class LacNer:
 
     def pipe(self, stream: Iterable[Doc], *, batch_size: int | None = None) -> Iterator[Doc]:
         """Tag docs `batch_size` at a time so equal-length chunks from different docs share a model run."""
-        size = batch_size or self.batch_size
-        batch: list[Doc] = []
-        for doc in stream:
-            batch.append(doc)
-            if len(batch) >= size:
-                yield from self._pipe_batch(batch)
-                batch = []
-        if batch:
+        for batch in minibatch(stream, size=batch_size or self.batch_size):
             yield from self._pipe_batch(batch)
 
     def _pipe_batch(self, docs: list[Doc]) -> Iterator[Doc]:

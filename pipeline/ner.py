@@ -35,10 +35,10 @@ from pipeline.artefacts import ParquetBatchWriter, atomic_open, write_json
 from pipeline.company_matcher import DEFAULT_CUES, CompanyMatcher, Mention
 from pipeline.company_names import looks_like_company
 from pipeline.docstore import count_docs, iter_docbin_chunks
-from pipeline.execution import ExecutionSettings, map_chunks
+from pipeline.execution import ExecutionSettings, map_chunks, runs_in_process
 from pipeline.kb import KnowledgeBase, load_kb
 from pipeline.linker import Linker
-from pipeline.ner_trained import MODEL_MODES, ModelSpan, doc_model_spans
+from pipeline.ner_trained import MODEL_MODES, ModelSpan, check_model_dir, doc_model_spans
 from pipeline.nlp import load_nlp
 from pipeline.progress import progress
 
@@ -183,8 +183,6 @@ def ner_pipeline(model_path: str | os.PathLike[str], kb_path: str | os.PathLike[
     nlp.add_pipe("company_ruler", config={"kb_path": str(kb_path), "cues": list(cues), "cue_window": cue_window})
     for name in wanted:
         if name == "trained_ner":
-            from pipeline.ner_trained import check_model_dir
-
             check_model_dir(trained_path)  # fail now, with a message, not at the first document
             nlp.add_pipe(name, config={"model_path": str(trained_path)})
         else:
@@ -271,12 +269,13 @@ class NerModel:
 
 
 def _ner_chunk(model: tuple[Language, KnowledgeBase],
-               payload: tuple[bytes, list[str], str]) -> tuple[int, list[dict[str, Any]], dict[str, str]]:
+               payload: tuple[DocBin | bytes, list[str], str]) -> tuple[int, list[dict[str, Any]], dict[str, str]]:
     """Run the NER pipeline on a chunk of segmented docs: entity rows, and an example sentence for
-    each unlinked ORG string."""
+    each unlinked ORG string. The chunk is a DocBin in process, its bytes when it crosses one."""
     data, doc_ids, source = payload
     nlp, kb = model
-    docs = list(DocBin().from_bytes(data).get_docs(nlp.vocab))
+    docbin = DocBin().from_bytes(data) if isinstance(data, bytes) else data
+    docs = list(docbin.get_docs(nlp.vocab))
     rows: list[dict[str, Any]] = []
     examples: dict[str, str] = {}
     for doc, doc_id in zip(nlp.pipe(docs, batch_size=len(docs) or 1), doc_ids, strict=True):
@@ -290,9 +289,12 @@ def _ner_chunk(model: tuple[Language, KnowledgeBase],
     return len(docs), rows, examples
 
 
-def _chunks(segmented_dir: str | os.PathLike[str], source: str, size: int) -> Iterator[tuple[bytes, list[str], str]]:
+def _chunks(segmented_dir: str | os.PathLike[str], source: str, size: int,
+            in_process: bool) -> Iterator[tuple[DocBin | bytes, list[str], str]]:
+    """Chunks of segmented docs for `_ner_chunk`: serialised only when they go to another process
+    (a DocBin's bytes are compact and pickle cheaply; in process that copy would be pure cost)."""
     for docbin, ids in iter_docbin_chunks(segmented_dir, size):
-        yield docbin.to_bytes(), ids, source
+        yield (docbin if in_process else docbin.to_bytes()), ids, source
 
 
 def ner_source(
@@ -315,6 +317,8 @@ def ner_source(
     kept by each Dask worker); chunks come back in order, so the output is identical for any process
     count or backend (pipeline.execution)."""
     execution = execution or ExecutionSettings()
+    if ner_model != "lac":
+        check_model_dir(trained_path)  # here, not in a worker process, so the user sees one message
     spec = NerModel(str(Path(model_path).resolve()), str(Path(kb_path).resolve()), tuple(cues), cue_window,
                     ner_model, str(Path(trained_path).resolve()))
     tally = Tally(name, "ner")
@@ -322,7 +326,7 @@ def ner_source(
     examples: dict[str, str] = {}
     per_method: Counter[str] = Counter()
     total = count_docs(segmented_dir)
-    chunks = _chunks(segmented_dir, name, chunk_size)
+    chunks = _chunks(segmented_dir, name, chunk_size, runs_in_process(execution, n_process))
     results = map_chunks(_ner_chunk, spec, chunks, execution, n_process, chunk_len=lambda c: len(c[1]))
     with ParquetBatchWriter(out_path, ENTITY_SCHEMA) as writer, progress(total, f"ner@{name}") as bar:
         for n_docs, rows, chunk_examples in results:

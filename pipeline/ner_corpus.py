@@ -14,23 +14,27 @@ the same record as the evaluation readers (`pipeline.evaluation.ner.Example`: te
 Spans are character offsets, not token offsets, on purpose: the training side chooses the
 tokenisation (characters or pkuseg words) and must handle an entity that does not align with a word,
 which it cannot do if a reader already dropped such spans.
+
+A training run may read several corpora (`CorpusSpec`, one per `ner.train.corpus` entry): a general
+corpus teaches the entity types, a small in-domain one the domain's register. Their label sets
+differ, so each corpus renames its labels onto the model's (`rename`: CFSC `Corporate` -> CLUENER's
+`company`, so both teach one class), and a label renamed to null is dropped (its spans are then
+treated as non-entities, which is only right if the model should learn to leave them alone).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.evaluation.ner import Example, read_cfsc_ner, read_cluener
+from pipeline.evaluation.ner import Example, read_cfsc_ner, read_cluener, read_text, split_tagged_line
 
 # Tag prefixes: B = begin, I/M = inside, E = end, S = single (BMES/BIOES), O = outside.
 _BEGIN, _INSIDE, _END, _SINGLE = frozenset("B"), frozenset("IM"), frozenset("E"), frozenset("SU")
-
-
-def _read_text(path: str | Path) -> str:
-    return Path(path).read_bytes().decode("utf-8-sig")
+_TAG_KINDS = "BIMESU"
 
 
 def _check_span(text: str, start: int, end: int, label: str, where: str) -> tuple[int, int, str]:
@@ -48,7 +52,7 @@ def read_jsonl(path: str | Path) -> list[Example]:
     it teaches the model what is not an entity).
     """
     examples = []
-    for lineno, line in enumerate(_read_text(path).split("\n"), start=1):
+    for lineno, line in enumerate(read_text(path).split("\n"), start=1):
         if not line.strip():
             continue
         rec = json.loads(line)
@@ -65,16 +69,11 @@ def read_jsonl(path: str | Path) -> list[Example]:
 
 
 def _split_column_line(line: str, where: str) -> tuple[str, str]:
-    """`char<TAB>tag` or `char tag`; a line that is only a tag stands for a space character."""
-    if "\t" in line:
-        char, tag = line.rsplit("\t", 1)
-    else:
-        char, _, tag = line.rpartition(" ")
-    tag = tag.strip()
-    if char == "" or char.isspace():
+    """`char<TAB>tag` or `char tag` in any of the schemes, exactly one character per line; a line
+    that is only a tag (or whose character is any whitespace) stands for a space character."""
+    char, tag = split_tagged_line(line, where, kinds=_TAG_KINDS, separators="-_")
+    if char.isspace():
         char = " "
-    if not (tag == "O" or (len(tag) > 2 and tag[1] in "-_" and tag[0] in "BIMESU")):
-        raise ValueError(f"{where}: not a BIO/BMES tag: {line!r}")
     if len(char) != 1:
         raise ValueError(f"{where}: expected one character per line, got {char!r}")
     return char, tag
@@ -97,7 +96,7 @@ def read_column(path: str | Path) -> list[Example]:
             spans.append((open_start, end, open_label))
         open_start, open_label = -1, ""
 
-    lines = [line.removesuffix("\r") for line in _read_text(path).split("\n")]
+    lines = [line.removesuffix("\r") for line in read_text(path).split("\n")]
     for lineno, line in enumerate([*lines, ""], start=1):
         if not line.strip():
             close(len(chars))
@@ -147,3 +146,56 @@ def corpus_stats(examples: list[Example]) -> dict[str, Any]:
             labels[label] = labels.get(label, 0) + 1
     return {"sentences": len(examples), "characters": sum(len(ex.text) for ex in examples),
             "labels": dict(sorted(labels.items()))}
+
+
+@dataclass(frozen=True)
+class CorpusSpec:
+    """One training corpus: where it is, its format, and how its labels become the model's.
+
+    `rename` maps a corpus label to the model's label (None drops the label's spans); labels not in it
+    are kept as they are. `heldout_fraction` (None = the run's) lets a small in-domain corpus give a
+    larger share to model selection than a big general one.
+    """
+
+    path: str
+    format: str
+    rename: Mapping[str, str | None] = field(default_factory=dict)
+    heldout_fraction: float | None = None
+
+
+def corpus_specs(value: Any) -> list[CorpusSpec]:
+    """`ner.train.corpus` as a list: one `{path, format, rename?, heldout_fraction?}` mapping or a list
+    of them (the single mapping is the original form and stays valid). Empty for None/[]."""
+    if not value:
+        return []
+    entries = [value] if isinstance(value, Mapping) else list(value)
+    specs = []
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, Mapping) or not entry.get("path"):
+            raise ValueError(f"ner.train.corpus entry {i} must be a mapping with a path, not {entry!r}")
+        unknown = set(entry) - {"path", "format", "rename", "heldout_fraction"}
+        if unknown:
+            raise ValueError(f"ner.train.corpus entry {i}: unknown keys {sorted(unknown)}")
+        fraction = entry.get("heldout_fraction")
+        specs.append(CorpusSpec(str(entry["path"]), str(entry.get("format", "jsonl")),
+                                dict(entry.get("rename") or {}), None if fraction is None else float(fraction)))
+    return specs
+
+
+def relabel(examples: Iterable[Example], rename: Mapping[str, str | None]) -> list[Example]:
+    """Examples with their labels renamed (None = span dropped); sentences are never dropped, since a
+    sentence whose spans were all dropped still shows the model text without entities."""
+    if not rename:
+        return list(examples)
+    out = []
+    for ex in examples:
+        spans = [(s, e, rename.get(lab, lab)) for s, e, lab in ex.spans]
+        out.append(Example(ex.text, sorted({(s, e, lab) for s, e, lab in spans if lab is not None})))
+    return out
+
+
+def without_texts(examples: Sequence[Example], texts: set[str]) -> tuple[list[Example], int]:
+    """Examples whose text is not in `texts` (e.g. the sentences of a test set the model will be
+    scored on), and how many were removed: training on a test sentence would inflate its score."""
+    kept = [ex for ex in examples if ex.text not in texts]
+    return kept, len(examples) - len(kept)

@@ -35,7 +35,7 @@ from spacy.util import filter_spans, fix_random_seed, load_config, load_model_fr
 from pipeline.artefacts import write_json
 from pipeline.evaluation.ner import Example
 from pipeline.evaluation.scoring import prf
-from pipeline.ner_corpus import corpus_stats, read_corpus
+from pipeline.ner_corpus import CorpusSpec, corpus_specs, corpus_stats, read_corpus, relabel, without_texts
 from pipeline.ner_features import EMBED_ATTRS, TOKEN_MODES, feature_doc, word_offsets
 from pipeline.ner_trained import COMPANY, DEFAULT_LABEL_MAP, DISABLED_MARKER
 
@@ -45,10 +45,9 @@ CORPUS_FILES = ("train.spacy", "heldout.spacy", "eval.spacy")
 
 @dataclass
 class TrainSettings:
-    """What `train_ner` needs besides the corpus; built from params.yaml `ner.train` by the CLI."""
+    """What `train_ner` needs; built from params.yaml `ner.train` by the CLI (settings_from_params)."""
 
-    corpus: str
-    corpus_format: str
+    corpora: list[CorpusSpec]
     eval_path: str | None = None
     eval_format: str | None = None
     tokens: str = "word"
@@ -57,12 +56,16 @@ class TrainSettings:
     seed: int = 0
     overrides: dict[str, Any] = field(default_factory=dict)  # [training] values, e.g. max_steps
     label_map: dict[str, str] = field(default_factory=dict)  # added to DEFAULT_LABEL_MAP
+    exclude: list[CorpusSpec] = field(default_factory=list)  # sentences never trained on
 
     def __post_init__(self) -> None:
         if self.tokens not in TOKEN_MODES:
             raise ValueError(f"ner.train.tokens must be one of {TOKEN_MODES}, not {self.tokens!r}")
-        if not 0 < self.heldout_fraction < 1:
-            raise ValueError("ner.train.heldout_fraction must be between 0 and 1")
+        if not self.corpora:
+            raise ValueError("ner.train.corpus names no corpus")
+        for fraction in (self.heldout_fraction, *(c.heldout_fraction for c in self.corpora)):
+            if fraction is not None and not 0 < fraction < 1:
+                raise ValueError("ner.train heldout_fraction must be between 0 and 1")
 
 
 # -- corpus → feature docs ---------------------------------------------------------------------------
@@ -78,6 +81,35 @@ def heldout_split(examples: Sequence[Example], fraction: float) -> tuple[list[Ex
     if not held and len(train) > 1:
         held.append(train.pop())
     return train, held
+
+
+@dataclass
+class Split:
+    """The training and held-out sentences of all corpora, and what each corpus contributed."""
+
+    train: list[Example] = field(default_factory=list)
+    heldout: list[Example] = field(default_factory=list)
+    heldout_parts: list[tuple[int, int]] = field(default_factory=list)  # each corpus's slice of `heldout`
+    parts: list[dict[str, Any]] = field(default_factory=list)  # per corpus: path, counts, removed
+    examples: list[Example] = field(default_factory=list)  # every sentence used, relabelled
+
+
+def split_corpora(settings: TrainSettings) -> Split:
+    """Read, relabel and split every corpus; each corpus is split on its own (its heldout_fraction),
+    so a small in-domain corpus is represented in model selection however large the others are."""
+    excluded = {ex.text for spec in settings.exclude for ex in read_corpus(spec.path, spec.format)}
+    out = Split()
+    for spec in settings.corpora:
+        examples, removed = without_texts(relabel(read_corpus(spec.path, spec.format), spec.rename), excluded)
+        train, held = heldout_split(examples, spec.heldout_fraction or settings.heldout_fraction)
+        out.heldout_parts.append((len(out.heldout), len(out.heldout) + len(held)))
+        out.train += train
+        out.heldout += held
+        out.examples += examples
+        out.parts.append({"path": spec.path, "format": spec.format, "rename": dict(spec.rename),
+                          **corpus_stats(examples), "excluded_sentences": removed,
+                          "train_sentences": len(train), "heldout_sentences": len(held)})
+    return out
 
 
 @dataclass
@@ -248,16 +280,15 @@ def train_ner(settings: TrainSettings, segmenter: Language, out_dir: str | Path,
     vocab = segmenter.vocab
     segment = segmenter.make_doc
     t0 = time.perf_counter()
-    corpus = read_corpus(settings.corpus, settings.corpus_format)
-    if not corpus:
-        raise ValueError(f"NER corpus {settings.corpus} holds no sentences")
-    train_ex, held_ex = heldout_split(corpus, settings.heldout_fraction)
-    train_c = to_docs(train_ex, segment, vocab, settings.tokens, split_words=True)
-    held_c = to_docs(held_ex, segment, vocab, settings.tokens, split_words=False)
+    split = split_corpora(settings)
+    if not split.examples:
+        raise ValueError(f"NER corpus {', '.join(c.path for c in settings.corpora)} holds no sentences")
+    train_c = to_docs(split.train, segment, vocab, settings.tokens, split_words=True)
+    held_c = to_docs(split.heldout, segment, vocab, settings.tokens, split_words=False)
     eval_ex: list[Example] = []
     eval_c = Converted([])
     if settings.eval_path:
-        eval_ex = read_corpus(settings.eval_path, settings.eval_format or settings.corpus_format)
+        eval_ex = read_corpus(settings.eval_path, settings.eval_format or settings.corpora[0].format)
         eval_c = to_docs(eval_ex, segment, vocab, settings.tokens, split_words=False)
     tmp_corpus = corpus_dir.with_name(corpus_dir.name + ".tmp")
     shutil.rmtree(tmp_corpus, ignore_errors=True)
@@ -273,12 +304,18 @@ def train_ner(settings: TrainSettings, segmenter: Language, out_dir: str | Path,
     metrics: dict[str, Any] = {
         "enabled": True,
         "tokens": settings.tokens,
-        "corpus": {"path": settings.corpus, "format": settings.corpus_format, **corpus_stats(corpus),
-                   "train_sentences": len(train_c.docs), "heldout_sentences": len(held_c.docs),
-                   "overlapping_spans_dropped": train_c.overlapping_dropped},
+        "corpus": {**corpus_stats(split.examples), "train_sentences": len(train_c.docs),
+                   "heldout_sentences": len(held_c.docs), "overlapping_spans_dropped": train_c.overlapping_dropped,
+                   "parts": split.parts},
         "convert_seconds": round(convert_seconds, 1),
         **{k: v for k, v in run.items() if k != "history"},
     }
+    held_docs = [Doc(nlp.vocab).from_bytes(d.to_bytes()) for d in held_c.docs]
+    held_gold, held_pred = [gold_spans(d) for d in held_docs], predict_spans(nlp, held_docs)
+    metrics["heldout"] = [
+        {"path": part["path"], **span_scores(held_gold[a:b], held_pred[a:b], label_map)}
+        for part, (a, b) in zip(split.parts, split.heldout_parts, strict=True)
+    ]
     if eval_c.docs:
         t1 = time.perf_counter()
         docs = [Doc(nlp.vocab).from_bytes(d.to_bytes()) for d in eval_c.docs]
@@ -294,8 +331,9 @@ def train_ner(settings: TrainSettings, segmenter: Language, out_dir: str | Path,
     nlp.meta["version"] = "0.0.0"
     nlp.meta["description"] = ("newslens trained NER; reads feature docs (pipeline.ner_features). "
                                "A model trained on a research-only corpus inherits its terms: do not distribute.")
-    nlp.meta["newslens"] = {"tokens": settings.tokens, "label_map": label_map, "corpus": settings.corpus,
-                            "corpus_format": settings.corpus_format, "seed": settings.seed,
+    nlp.meta["newslens"] = {"tokens": settings.tokens, "label_map": label_map,
+                            "corpus": [{"path": c.path, "format": c.format, "rename": dict(c.rename)}
+                                       for c in settings.corpora], "seed": settings.seed,
                             "steps": run["steps"], "best_step": run["best_step"]}
     tmp_model = out_dir.with_name(out_dir.name + ".tmp")
     shutil.rmtree(tmp_model, ignore_errors=True)
@@ -332,12 +370,11 @@ def write_disabled(out_dir: str | Path, corpus_dir: str | Path, metrics_path: st
 
 def settings_from_params(train: dict[str, Any]) -> TrainSettings:
     """`ner.train` from params.yaml as TrainSettings (the CLI's job, kept here so tests can use it)."""
-    corpus = train.get("corpus") or {}
     ev = train.get("eval") or {}
     overrides = {k: train[k] for k in ("max_steps", "max_epochs", "patience", "eval_frequency", "batch_words")
                  if train.get(k) is not None}
     return TrainSettings(
-        corpus=str(corpus.get("path", "")), corpus_format=str(corpus.get("format", "jsonl")),
+        corpora=corpus_specs(train.get("corpus")), exclude=corpus_specs(train.get("exclude")),
         eval_path=ev.get("path"), eval_format=ev.get("format"),
         tokens=str(train.get("tokens", "word")), heldout_fraction=float(train.get("heldout_fraction", 0.05)),
         config=str(train.get("config", DEFAULT_CONFIG)), seed=int(train.get("seed", 0)),

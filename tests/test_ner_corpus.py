@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from spacy.vocab import Vocab
 
-from pipeline.ner_corpus import corpus_stats, read_corpus
+from pipeline.ner_corpus import CorpusSpec, corpus_specs, corpus_stats, read_corpus, relabel, without_texts
 from pipeline.ner_features import char_doc, feature_doc, split_at
-from pipeline.ner_train import heldout_split, span_scores, to_docs
+from pipeline.ner_train import heldout_split, settings_from_params, span_scores, split_corpora, to_docs
 from tests.conftest import REPO
 
 DATA = REPO / "tests" / "data" / "ner"
@@ -136,3 +136,79 @@ def test_span_scores_company_and_org() -> None:
     assert s["company"]["precision"] == 0.5 and s["company"]["recall"] == 1.0
     assert s["ORG"]["f1"] == 1.0  # company vs government is still a correct ORG
     assert s["micro"]["correct"] == 1
+
+
+# -- several corpora (CLUENER train + in-domain CFSC-NER val, docs/benchmarks.md) --------------------
+
+
+def test_corpus_specs_accept_one_mapping_or_a_list() -> None:
+    one = {"path": "a.json", "format": "cluener"}
+    assert corpus_specs(one) == [CorpusSpec("a.json", "cluener")]
+    two = corpus_specs([one, {"path": "b.json", "format": "cfsc", "rename": {"Corporate": "company", "Stock": None},
+                              "heldout_fraction": 0.2}])
+    assert [s.path for s in two] == ["a.json", "b.json"]
+    assert two[1].rename == {"Corporate": "company", "Stock": None} and two[1].heldout_fraction == 0.2
+    assert corpus_specs(None) == [] and corpus_specs([]) == []
+    with pytest.raises(ValueError, match="unknown keys"):
+        corpus_specs({"path": "a.json", "labels": {}})
+    with pytest.raises(ValueError, match="with a path"):
+        corpus_specs(["a.json"])
+
+
+def test_relabel_renames_and_drops_but_keeps_sentences() -> None:
+    ex = read_corpus(DATA / "tiny.cfsc.json", "cfsc")
+    out = relabel(ex, {"Corporate": "company", "Market": None})
+    assert out[0].spans == [(1, 5, "company"), (9, 13, "company")]
+    assert out[1].text == ex[1].text and out[1].spans == []  # a sentence without entities still teaches
+    assert ex[0].spans[0][2] == "Corporate"  # the input is not changed
+    assert relabel(ex, {}) == ex
+
+
+def test_without_texts_counts_what_it_removes() -> None:
+    ex = read_corpus(DATA / "tiny.cfsc.json", "cfsc")
+    kept, removed = without_texts(ex, {ex[1].text, "not in the corpus"})
+    assert kept == ex[:1] and removed == 1
+
+
+def test_split_corpora_splits_each_corpus_on_its_own() -> None:
+    settings = settings_from_params({
+        "corpus": [{"path": str(DATA / "tiny_train.jsonl"), "format": "jsonl"},
+                   {"path": str(DATA / "tiny.cfsc.json"), "format": "cfsc", "rename": {"Corporate": "company"},
+                    "heldout_fraction": 0.5}],
+        "exclude": [{"path": str(DATA / "tiny.cluener.json"), "format": "cluener"},
+                    {"path": str(DATA / "tiny.cfsc.json"), "format": "cfsc"}],
+        "heldout_fraction": 0.2,
+    })
+    split = split_corpora(settings)
+    first, second = split.parts
+    assert first["sentences"] == 40 and first["excluded_sentences"] == 0
+    assert second["sentences"] == 0 and second["excluded_sentences"] == 2  # excluded wins over training
+    # the first corpus is split exactly as it is alone
+    alone_train, alone_held = heldout_split(read_corpus(DATA / "tiny_train.jsonl", "jsonl"), 0.2)
+    assert split.train == alone_train and split.heldout == alone_held
+    assert split.heldout_parts == [(0, len(alone_held)), (len(alone_held), len(alone_held))]
+
+
+def test_split_corpora_renames_labels_per_corpus() -> None:
+    settings = settings_from_params({
+        "corpus": [{"path": str(DATA / "tiny.cluener.json"), "format": "cluener"},
+                   {"path": str(DATA / "tiny.cfsc.json"), "format": "cfsc",
+                    "rename": {"Corporate": "company", "Market": None}}],
+    })
+    split = split_corpora(settings)
+    labels = {lab for ex in split.examples for _, _, lab in ex.spans}
+    assert "Corporate" not in labels and "Market" not in labels and "company" in labels
+    assert split.parts[1]["labels"] == {"company": 2}
+    assert len(split.train) + len(split.heldout) == len(split.examples) == 5
+
+
+def test_single_corpus_params_still_work() -> None:
+    settings = settings_from_params({"corpus": {"path": "x.json", "format": "cluener"}})
+    assert settings.corpora == [CorpusSpec("x.json", "cluener")] and settings.exclude == []
+    with pytest.raises(ValueError, match="names no corpus"):
+        settings_from_params({})
+
+
+def test_per_corpus_heldout_fraction_is_checked() -> None:
+    with pytest.raises(ValueError, match="heldout_fraction"):
+        settings_from_params({"corpus": [{"path": "x.json", "format": "cfsc", "heldout_fraction": 1.5}]})

@@ -94,8 +94,8 @@ def test_label_map_and_merge() -> None:
     assert map_label("PRODUCT", {}) == ("PRODUCT", None)  # a user's own type passes through
     trained = [ModelSpan(0, 4, "ORG", True)]
     lac = [ModelSpan(0, 2, "ORG", None), ModelSpan(5, 7, "LOC", None)]
-    assert merge_spans(trained, lac, first="trained") == [ModelSpan(0, 4, "ORG", True), ModelSpan(5, 7, "LOC", None)]
-    assert merge_spans(trained, lac) == lac  # LAC first (the default): the overlapping trained span goes
+    assert merge_spans(trained, lac) == [ModelSpan(0, 4, "ORG", True), ModelSpan(5, 7, "LOC", None)]  # default
+    assert merge_spans(trained, lac, first="lac") == lac  # LAC first: the overlapping trained span goes
     same = [ModelSpan(0, 2, "ORG", False), ModelSpan(8, 9, "PER", None)]
     assert merge_spans(same, lac) == [ModelSpan(0, 2, "ORG", False), ModelSpan(5, 7, "LOC", None),
                                       ModelSpan(8, 9, "PER", None)]
@@ -161,3 +161,22 @@ def test_evaluate_ner_model_option() -> None:
     assert models("--model", "trained") == ("models/zh_pipeline", "trained")
     assert models("--model", "some/pipeline") == ("some/pipeline", "lac")  # a path still names the pipeline
     assert models("--model", "both", "--pipeline-model", "p") == ("p", "both")
+
+
+def test_missing_trained_model_is_one_message_not_a_traceback(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    from pipeline.cli import main
+
+    params = yaml.safe_load((REPO / "params.yaml").read_text(encoding="utf-8"))
+    params["ner"]["model"] = "trained"
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
+    missing = tmp_path / "no_model"
+    args = ["--params", str(path), "evaluate", "ner", "--dataset", "cfsc-ner", "--data-dir", str(tmp_path),
+            "--trained-model", str(missing)]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: no trained NER model at") and "Traceback" not in err
+    assert "ner.model: lac" in err
+    with pytest.raises(FileNotFoundError):  # still a FileNotFoundError for library callers
+        TrainedNer(missing)

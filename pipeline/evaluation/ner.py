@@ -78,7 +78,7 @@ Predictor = Callable[[list[str]], list[list[Prediction]]]
 # -- readers ---------------------------------------------------------------------------------------
 
 
-def _read_text(path: str | Path) -> str:
+def read_text(path: str | Path) -> str:
     """File text with any UTF-8 BOM dropped (`json` rejects a BOM, and a BOM would shift offsets)."""
     return Path(path).read_bytes().decode("utf-8-sig")
 
@@ -94,7 +94,7 @@ def _checked(text: str, start: int, end: int, entity: str | None, label: str, wh
 
 def read_cfsc_ner(path: str | Path) -> list[Example]:
     """CFSC-NER JSON array of `{"text", "labels": [{"text", "Level 1 Aspect", "from", "to"}]}` (`to` exclusive)."""
-    records = json.loads(_read_text(path))
+    records = json.loads(read_text(path))
     if not isinstance(records, list):
         raise ValueError(f"{path}: expected a JSON array")
     examples = []
@@ -134,7 +134,7 @@ def read_cluener(path: str | Path) -> list[Example]:
     Ends are made exclusive here. A record without `label` (the unlabeled test split) has no spans.
     """
     examples = []
-    for i, rec in enumerate(_json_values(_read_text(path))):
+    for i, rec in enumerate(_json_values(read_text(path))):
         text = rec["text"]
         spans = []
         for label, entities in (rec.get("label") or {}).items():
@@ -145,8 +145,16 @@ def read_cluener(path: str | Path) -> list[Example]:
     return examples
 
 
-def _split_bio_line(line: str, where: str) -> tuple[str, str]:
-    """`char<TAB>tag`; a space-separated `char tag` is accepted too, and a bare tag means the character was a space."""
+BIO_KINDS = "BI"  # what an evaluation gold set may use; training corpora also take BIOES/BMES
+
+
+def split_tagged_line(line: str, where: str, kinds: str = BIO_KINDS, separators: str = "-") -> tuple[str, str]:
+    """`char<TAB>tag`; a space-separated `char tag` is accepted too, and a bare tag means the character was a space.
+
+    One splitter for the evaluation reader (BIO: `kinds="BI"`) and the training corpus reader
+    (`kinds="BIMESU"`, `separators="-_"`), so both read a column file the same way; a tag whose
+    kind is not in `kinds` is refused, since a scheme misread would shift every span silently.
+    """
     if "\t" in line:
         char, tag = line.rsplit("\t", 1)
     else:
@@ -154,8 +162,9 @@ def _split_bio_line(line: str, where: str) -> tuple[str, str]:
     tag = tag.strip()
     if char == "" or char.isspace():
         char = char[:1] or " "
-    if not (tag == "O" or (len(tag) > 2 and tag[:2] in ("B-", "I-"))):
-        raise ValueError(f"{where}: not a BIO tag: {line!r}")
+    if not (tag == "O" or (len(tag) > 2 and tag[0] in kinds and tag[1] in separators)):
+        scheme = "BIO" if kinds == BIO_KINDS else "BIO/BIOES/BMES"
+        raise ValueError(f"{where}: not a {scheme} tag: {line!r}")
     return char, tag
 
 
@@ -178,7 +187,7 @@ def read_msra(path: str | Path) -> list[Example]:
         open_start, open_label = -1, ""
 
     # split("\n"), not splitlines(): the latter also breaks at U+2028, U+0085, ... which can be data.
-    lines = [line.removesuffix("\r") for line in _read_text(path).split("\n")]
+    lines = [line.removesuffix("\r") for line in read_text(path).split("\n")]
     for lineno, line in enumerate([*lines, ""], start=1):
         if not line.strip():
             close()
@@ -186,7 +195,7 @@ def read_msra(path: str | Path) -> list[Example]:
                 examples.append(Example("".join(chars), spans))
             chars, spans, pos = [], [], 0
             continue
-        char, tag = _split_bio_line(line, f"{path}:{lineno}")
+        char, tag = split_tagged_line(line, f"{path}:{lineno}")
         kind, label = tag[:1], tag[2:]
         if kind == "O":
             close()
