@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from pipeline.artefacts import atomic_open, write_json
+from pipeline.artefacts import atomic_open, iter_parquet_rows, write_json
 from pipeline.dedup import NUM_PERM, SHINGLE_SIZE, cluster_signatures, from_bytes
 from pipeline.kb import KnowledgeBase
 
@@ -76,9 +76,8 @@ def _duplicates(paths: list[Path], clusters: dict[str, tuple[str, float]], reach
     """The members of clusters with more than one copy (a second, narrow read of the fingerprints)."""
     rows = []
     for path in paths:
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=4096,
-                                                       columns=["doc_id", "source", "title", "published_at"]):
-            for row in batch.to_pylist():
+        for batch in iter_parquet_rows(path, 4096, ["doc_id", "source", "title", "published_at"]):
+            for row in batch:
                 canon, sim = clusters[row["doc_id"]]
                 if reach[canon] > 1:
                     rows.append({"cluster_id": canon, "doc_id": row["doc_id"], "source": row["source"],
@@ -162,7 +161,7 @@ class _Evidence:
             "source": row["source"], "published_at": _str_or_none(row["published_at"]), "doc_id": row["doc_id"],
             "company_id": row["company_id"]}))
         if len(kept) > 4 * self.per_side + 16:
-            kept.sort(key=lambda x: (x[0], x[1]))
+            kept.sort(key=_rank)
             del kept[self.per_side:]
 
     def result(self, name: Any) -> dict[str, Any]:
@@ -170,10 +169,15 @@ class _Evidence:
         for gid in sorted(self.picked):
             entry: dict[str, Any] = {"group_name": name(gid)}
             for side in ("positive", "negative"):
-                kept = sorted(self.picked[gid][side], key=lambda x: (x[0], x[1]))[: self.per_side]
+                kept = sorted(self.picked[gid][side], key=_rank)[: self.per_side]
                 entry[side] = [payload for _, _, payload in kept]
             out[str(gid)] = entry
         return out
+
+
+def _rank(item: tuple[float, str, dict[str, Any]]) -> tuple[float, str]:
+    """Evidence order: strongest score for the side first, then doc_id (the payload never compares)."""
+    return item[0], item[1]
 
 
 def _str_or_none(value: Any) -> str | None:
@@ -255,8 +259,8 @@ def aggregate(
     company_ids: set[str] = set()
     periods: dict[Any, str] = {}
     for path in sentiment_paths:
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=4096, columns=_SENTIMENT_COLUMNS):
-            for row in batch.to_pylist():
+        for batch in iter_parquet_rows(path, 4096, _SENTIMENT_COLUMNS):
+            for row in batch:
                 doc_id = row["doc_id"]
                 if clusters.get(doc_id, (doc_id, 1.0))[0] != doc_id:
                     continue  # canonical copies only

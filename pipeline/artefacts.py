@@ -125,8 +125,10 @@ def write_parquet(path: str | os.PathLike[str], rows: list[dict[str, Any]], sche
         writer.write_rows(rows)
 
 
-def iter_parquet_rows(path: str | os.PathLike[str], batch_size: int = 256) -> Iterator[list[dict[str, Any]]]:
-    """Yield the rows of a Parquet file batch by batch."""
+def iter_parquet_rows(path: str | os.PathLike[str], batch_size: int = 256,
+                      columns: list[str] | None = None) -> Iterator[list[dict[str, Any]]]:
+    """Yield the rows of a Parquet file batch by batch (only `columns`, when given: the others are
+    never decoded)."""
     pf = pq.ParquetFile(path)
-    for batch in pf.iter_batches(batch_size=batch_size):
+    for batch in pf.iter_batches(batch_size=batch_size, columns=columns):
         yield batch.to_pylist()

@@ -107,8 +107,7 @@ def cluster_signatures(doc_ids: Sequence[str], dates: Sequence[str | None], sigs
             x = parent[x]
         return x
 
-    num_perm = sigs.shape[1] if sigs.ndim == 2 else NUM_PERM
-    for start, end in _bands(threshold, num_perm) if len(rows) > 1 else []:
+    for start, end in _bands(threshold, sigs.shape[1]) if len(rows) > 1 else []:
         width = sigs.dtype.itemsize * (end - start)
         band = np.ascontiguousarray(sigs[rows, start:end]).view(np.dtype((np.void, width))).ravel()
         order = np.argsort(band, kind="stable")

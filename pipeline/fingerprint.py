@@ -3,7 +3,7 @@
 The near-duplicate clustering in `aggregate` compares every article with every other, so it must
 see all sources at once; hashing their text need not be redone each time. This stage stores each
 source's signatures (with the few fields the duplicates table shows), so adding a source to twenty
-hashes one source's text, and `aggregate` reads 1 KB per article instead of every article's text.
+hashes one source's text, and `aggregate` reads 512 bytes of signature per article instead of every article's text.
 """
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from pipeline.artefacts import ParquetBatchWriter
+from pipeline.artefacts import ParquetBatchWriter, iter_parquet_rows
 from pipeline.dedup import NUM_PERM, signature, to_bytes
 
 SCHEMA = pa.schema([
@@ -33,8 +32,7 @@ def fingerprint_source(normalised_path: str | Path, out_path: str | Path, shingl
     Every article gets a signature (an empty text hashes to the empty signature), so in = out and
     there is nothing to reject."""
     with ParquetBatchWriter(out_path, SCHEMA) as writer:
-        for batch in pq.ParquetFile(normalised_path).iter_batches(batch_size=batch_size, columns=_COLUMNS):
-            rows = batch.to_pylist()
+        for rows in iter_parquet_rows(normalised_path, batch_size, _COLUMNS):
             for row in rows:
                 text = row.pop("text")
                 row["minhash"] = to_bytes(signature(text if isinstance(text, str) else "", shingle_size, num_perm))

@@ -212,6 +212,12 @@ def load_training_config(path: str | Path, tokens: str, overrides: dict[str, Any
     return config
 
 
+def _into_vocab(docs: Sequence[Doc], vocab: Any) -> list[Doc]:
+    """The docs rebuilt on the model's vocab: they were made on the segmenter's, and a Doc's strings
+    must be in the vocab of the pipeline that reads it."""
+    return [Doc(vocab).from_bytes(d.to_bytes()) for d in docs]
+
+
 def train_model(config: Any, train_docs: Sequence[Doc], heldout_docs: Sequence[Doc], seed: int,
                 log: Any = print) -> tuple[Language, dict[str, Any]]:
     """Train until `max_steps`, `max_epochs` or `patience` steps without a better held-out F1; the
@@ -220,9 +226,9 @@ def train_model(config: Any, train_docs: Sequence[Doc], heldout_docs: Sequence[D
     nlp = load_model_from_config(config, auto_fill=True, validate=True)
     t = config["training"]
     optimizer = registry.resolve({"o": t["optimizer"]})["o"]
-    vocab_docs = [Doc(nlp.vocab).from_bytes(d.to_bytes()) for d in train_docs]
+    vocab_docs = _into_vocab(train_docs, nlp.vocab)
     examples = [SpacyExample(_predicted(d), d) for d in vocab_docs]
-    held = [Doc(nlp.vocab).from_bytes(d.to_bytes()) for d in heldout_docs]
+    held = _into_vocab(heldout_docs, nlp.vocab)
     held_gold = [{(e.start_char, e.end_char, e.label_) for e in d.ents} for d in held]
     nlp.initialize(lambda: examples, sgd=optimizer)
 
@@ -310,7 +316,7 @@ def train_ner(settings: TrainSettings, segmenter: Language, out_dir: str | Path,
         "convert_seconds": round(convert_seconds, 1),
         **{k: v for k, v in run.items() if k != "history"},
     }
-    held_docs = [Doc(nlp.vocab).from_bytes(d.to_bytes()) for d in held_c.docs]
+    held_docs = _into_vocab(held_c.docs, nlp.vocab)
     held_gold, held_pred = [gold_spans(d) for d in held_docs], predict_spans(nlp, held_docs)
     metrics["heldout"] = [
         {"path": part["path"], **span_scores(held_gold[a:b], held_pred[a:b], label_map)}
@@ -318,7 +324,7 @@ def train_ner(settings: TrainSettings, segmenter: Language, out_dir: str | Path,
     ]
     if eval_c.docs:
         t1 = time.perf_counter()
-        docs = [Doc(nlp.vocab).from_bytes(d.to_bytes()) for d in eval_c.docs]
+        docs = _into_vocab(eval_c.docs, nlp.vocab)
         pred = predict_spans(nlp, docs)
         seconds = time.perf_counter() - t1
         metrics["eval"] = {
