@@ -4,7 +4,8 @@
 
 Everything the pipeline does besides these three calls is overhead:
 
-- segmentation: `spacy_pkuseg.pkuseg(models/zh_pipeline/tokenizer/pkuseg_model).cut(text)` per article;
+- segmentation: `spacy_pkuseg.pkuseg(model_dir).cut(text)` per article, the pinned model in the
+  library's own layout (bench/reference.py), loaded by the library;
 - NER: `pipeline.lac_ner.LacTagger().tag(texts)`, 128 articles per call (as the ner stage calls it);
 - scoring: `pipeline.sentiment.score_document` per article with companies, on the tokens the segment
   stage wrote and the mentions the ner stage found, for the company and the group targets (as the
@@ -162,15 +163,17 @@ def measure(project: Path, source: str, processes: int) -> dict[str, Any]:
     import yaml
     from spacy.vocab import Vocab
 
+    from bench.reference import library_model_dir
     from pipeline.lac_ner import LacTagger
     from pipeline.lexicons import load_lexicons
     from pipeline.sentiment import Lexicon, SentimentConfig
 
     params = yaml.safe_load((project / "params.yaml").read_text(encoding="utf-8"))
+    library_dir = library_model_dir(project / ".bench-pkuseg")  # written once per project, not timed
     loads: dict[str, float] = {}
     cpu0 = time.process_time()
     t = time.perf_counter()
-    _STATE["pkuseg"] = spacy_pkuseg.pkuseg(str(project / "models/zh_pipeline/tokenizer/pkuseg_model"))
+    _STATE["pkuseg"] = spacy_pkuseg.pkuseg(str(library_dir))
     loads["pkuseg"] = time.perf_counter() - t
     t = time.perf_counter()
     _STATE["lac"] = LacTagger()

@@ -28,6 +28,7 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
+from pipeline.doc_text import doc_text
 from pipeline.kb import KnowledgeBase, has_han, script_variants, surface_key
 
 DEFAULT_CUES = (
@@ -137,7 +138,7 @@ class CompanyMatcher:
     ) -> list[Mention]:
         """Company mentions of the document, ambiguity decided (see the module docstring)."""
         model_orgs = [(s, e) for s, e, label in model_spans if label == "ORG"]
-        words = [t.text for t in doc]
+        words: list[str] = []  # the doc's words, built only if a cue has to be looked for
         # Unambiguous, single-entry names are companies outright.
         sure_ids: set[str] = set()
         for _, _, m in token_cands:
@@ -160,14 +161,19 @@ class CompanyMatcher:
             covered_by_model = any(
                 ms <= m.start and m.end <= me and me - ms > m.end - m.start for ms, me in model_orgs
             )
-            if in_article or near_company or covered_by_model or self._cue_near(words, s, e):
+            if in_article or near_company or covered_by_model:
+                m.company_id = m.candidates[0][0]
+                continue
+            if not words:
+                words = [t.text for t in doc]
+            if self._cue_near(words, s, e):
                 m.company_id = m.candidates[0][0]
         found = [m for _, _, m in token_cands if m.company_id] + char_cands
         return sorted(found, key=lambda m: m.start)
 
     def resolve(self, doc: Doc, model_spans: Iterable[tuple[int, int, str]] = ()) -> list[Mention]:
         token_cands = self.candidates(doc)
-        char_cands = self.char_candidates(doc.text, [(m.start, m.end) for _, _, m in token_cands])
+        char_cands = self.char_candidates(doc_text(doc), [(m.start, m.end) for _, _, m in token_cands])
         return self.decide(doc, token_cands, char_cands, model_spans)
 
     def _cue_near(self, words: list[str], start: int, end: int) -> bool:

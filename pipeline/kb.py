@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import opencc
 import yaml
+
+from pipeline import script
 
 SURFACE_KEYS = ("aliases", "english", "tickers", "nicknames", "mt_artifacts")
 ALLOWED_KEYS = {"id", "name", "parent", "kind", "sector", "country", "ambiguous", *SURFACE_KEYS}
@@ -60,11 +61,6 @@ def surface_key(text: str) -> str:
 _YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-@functools.cache
-def _converter(config: str) -> opencc.OpenCC:
-    return opencc.OpenCC(config)
-
-
 def script_variants(text: str) -> list[str]:
     """Traditional / HK / TW spellings of a Simplified string (without the string itself)."""
     return list(_script_variants(text))
@@ -78,7 +74,7 @@ def _script_variants(text: str) -> tuple[str, ...]:
         return ()
     out: list[str] = []
     for config in VARIANT_CONFIGS:
-        variant = _converter(config).convert(text)
+        variant = script.converter(config)(text)
         if variant != text and variant not in out:
             out.append(variant)
     return tuple(out)

@@ -37,6 +37,8 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.util import minibatch
 
+from pipeline.doc_text import doc_text
+
 # PaddleNLP's LAC Taskflow cuts its input into pieces of at most 512 characters
 # (`LacTask._max_seq_len`; releases before 2.2 truncated at 64). The ONNX encoder has dynamic
 # shapes and no hard limit, so this is the longest input LAC's own front end ever feeds it.
@@ -357,7 +359,7 @@ class LacNer:
         return doc
 
     def __call__(self, doc: Doc) -> Doc:
-        return self._set(doc, self.tagger.tag([doc.text])[0])
+        return self._set(doc, self.tagger.tag([doc_text(doc)])[0])
 
     def pipe(self, stream: Iterable[Doc], *, batch_size: int | None = None) -> Iterator[Doc]:
         """Tag docs `batch_size` at a time so equal-length chunks from different docs share a model run."""
@@ -365,7 +367,7 @@ class LacNer:
             yield from self._pipe_batch(batch)
 
     def _pipe_batch(self, docs: list[Doc]) -> Iterator[Doc]:
-        for doc, ents in zip(docs, self.tagger.tag([d.text for d in docs]), strict=True):
+        for doc, ents in zip(docs, self.tagger.tag([doc_text(d) for d in docs]), strict=True):
             yield self._set(doc, ents)
 
 

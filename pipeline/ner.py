@@ -34,6 +34,7 @@ from pipeline.accounting import Tally
 from pipeline.artefacts import ParquetBatchWriter, atomic_open, write_json
 from pipeline.company_matcher import DEFAULT_CUES, CompanyMatcher, Mention
 from pipeline.company_names import looks_like_company
+from pipeline.doc_text import doc_text, remember_text
 from pipeline.docstore import count_docs, iter_docbin_chunks
 from pipeline.execution import ExecutionSettings, map_chunks, runs_in_process
 from pipeline.kb import KnowledgeBase, load_kb
@@ -83,7 +84,7 @@ class CompanyRuler:
     def __call__(self, doc: Doc) -> Doc:
         token_cands = self.matcher.candidates(doc)
         covered = [(m.start, m.end) for _, _, m in token_cands]
-        doc._.kb_proposals = (token_cands, self.matcher.char_candidates(doc.text, covered))
+        doc._.kb_proposals = (token_cands, self.matcher.char_candidates(doc_text(doc), covered))
         return doc
 
 
@@ -128,16 +129,16 @@ class CompanyLinker:
         model = doc_model_spans(doc, lac_ner.CHAR_SPANS_KEY)
         token_cands, char_cands = doc._.kb_proposals or ([], [])
         companies = ruler.matcher.decide(doc, token_cands, char_cands, [(s, e, lab) for s, e, lab, _ in model])
-        companies = widen_to_trained(companies, model, doc.text)
+        text = doc_text(doc)
+        companies = widen_to_trained(companies, model, text)
         mentions: list[Mention] = list(companies)
         taken = [(m.start, m.end) for m in companies]
-        doc_text = doc.text  # Doc.text joins every token anew on each access
         for s, e, label, is_company in model:
             if any(s < te and ts < e for ts, te in taken):
                 continue
-            text = doc_text[s:e]
-            cid = self._linker.link(text) if label == "ORG" else None
-            mentions.append(Mention(s, e, text, label, cid, "model", model_company=is_company))
+            name = text[s:e]
+            cid = self._linker.link(name) if label == "ORG" else None
+            mentions.append(Mention(s, e, name, label, cid, "model", model_company=is_company))
         mentions.sort(key=lambda m: (m.start, m.end))
         doc._.mentions = mentions
         ents: list[Span] = []
@@ -199,7 +200,7 @@ def sentence_bounds(doc: Doc) -> list[tuple[int, int]]:
     arr = doc.to_array([SENT_START, IDX])
     token_starts = [0, *(int(i) for i in numpy.flatnonzero(arr[1:, 0].view("int64") == 1) + 1)]
     chars = [int(arr[i, 1]) for i in token_starts]
-    return list(zip(chars, [*chars[1:], len(doc.text)], strict=True))
+    return list(zip(chars, [*chars[1:], len(doc_text(doc))], strict=True))
 
 
 def is_company_mention(m: Mention, kb: KnowledgeBase) -> bool:
@@ -239,7 +240,7 @@ def mention_rows(doc: Doc, doc_id: str, source: str, kb: KnowledgeBase,
 
 def sentence_of(doc: Doc, start: int, bounds: list[tuple[int, int]] | None = None,
                 text: str | None = None) -> str:
-    text = doc.text if text is None else text
+    text = doc_text(doc) if text is None else text
     for s, e in sentence_bounds(doc) if bounds is None else bounds:
         if s <= start < e:
             return text[s:e].strip()
@@ -276,11 +277,13 @@ def _ner_chunk(model: tuple[Language, KnowledgeBase],
     nlp, kb = model
     docbin = DocBin().from_bytes(data) if isinstance(data, bytes) else data
     docs = list(docbin.get_docs(nlp.vocab))
+    for doc in docs:
+        remember_text(doc)
     rows: list[dict[str, Any]] = []
     examples: dict[str, str] = {}
     for doc, doc_id in zip(nlp.pipe(docs, batch_size=len(docs) or 1), doc_ids, strict=True):
         bounds = sentence_bounds(doc)
-        text = doc.text
+        text = doc_text(doc)
         doc_rows = mention_rows(doc, doc_id, source, kb, [s for s, _ in bounds])
         for row in doc_rows:
             if row["label"] == "ORG" and row["company_id"] is None and row["text"] not in examples:

@@ -32,6 +32,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.util import minibatch
 
+from pipeline.doc_text import doc_text
 from pipeline.errors import TrainedModelMissing
 from pipeline.ner_features import feature_doc, word_offsets
 
@@ -115,7 +116,7 @@ class TrainedNer:
 
     def predict_docs(self, docs: Sequence[Doc]) -> list[list[ModelSpan]]:
         """Spans for segmented docs (the segment stage's or the built tokenizer's)."""
-        return self.predict_offsets([(d.text, word_offsets(d)) for d in docs])
+        return self.predict_offsets([(doc_text(d), word_offsets(d)) for d in docs])
 
 
 def merge_spans(trained: Iterable[ModelSpan], lac: Iterable[ModelSpan], first: str = MERGE_FIRST) -> list[ModelSpan]:

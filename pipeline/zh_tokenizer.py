@@ -13,6 +13,7 @@ words wherever their characters occur. Forcing would turn 其中通过 into 其/
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -27,11 +28,27 @@ from pipeline.alias_repair import AliasRepair
 from pipeline.sentences import sentence_starts
 
 SEGMENTERS = ("pkuseg", "jieba")
-PKUSEG_FILES = ("features.msgpack", "weights.npz")
+# The converted pkuseg model (pipeline.build_models.convert_pkuseg): plain text, JSON and a
+# pickle-free .npz.
+PKUSEG_TABLES = {"features": "features.txt", "unigram": "unigram.txt", "tags": "tags.json", "weights": "weights.npz"}
+PKUSEG_FILES = tuple(PKUSEG_TABLES.values())
+
+
+def write_lines(path: Path, items: Iterable[str]) -> None:
+    """One string per line; a string holding a line break cannot be stored so, and is refused."""
+    items = list(items)
+    if any("\n" in s for s in items):
+        raise ValueError(f"{path.name}: an entry holds a line break")
+    path.write_text("\n".join(items), encoding="utf-8")
+
+
+def read_lines(path: Path) -> list[str]:
+    text = path.read_text(encoding="utf-8")
+    return text.split("\n") if text else []
 
 
 def load_pkuseg(model_dir: Path, common_words: Iterable[str], other_words: Iterable[str]) -> Any:
-    """Construct a spacy_pkuseg segmenter from msgpack + npz files, bypassing its pickle loading."""
+    """Construct a spacy_pkuseg segmenter from the converted tables, bypassing its pickle loading."""
     import numpy as np
     import spacy_pkuseg
     from spacy_pkuseg.feature_extractor import FeatureExtractor
@@ -42,7 +59,7 @@ def load_pkuseg(model_dir: Path, common_words: Iterable[str], other_words: Itera
             raise FileNotFoundError(f"pkuseg model file {model_dir / name} is missing; run `dvc repro build_models`")
     if any(model_dir.glob("*.pkl")):
         raise RuntimeError(f"{model_dir} holds a .pkl file; refusing to load a model that could unpickle")
-    with np.load(model_dir / "weights.npz", allow_pickle=False):
+    with np.load(model_dir / PKUSEG_TABLES["weights"], allow_pickle=False):
         pass  # fail here, clearly, if the weights needed pickle
     seg = spacy_pkuseg.pkuseg.__new__(spacy_pkuseg.pkuseg)
     seg.postag = False
@@ -51,11 +68,19 @@ def load_pkuseg(model_dir: Path, common_words: Iterable[str], other_words: Itera
     seg.postprocesser.do_process = True
     seg.postprocesser.common_words = set(common_words)
     seg.postprocesser.other_words = set(other_words)
-    seg.feature_extractor = FeatureExtractor.load(str(model_dir))
+    features = FeatureExtractor.__new__(FeatureExtractor)  # what FeatureExtractor.load sets, minus msgpack
+    names = read_lines(model_dir / PKUSEG_TABLES["features"])
+    features.feature_to_idx = dict(zip(names, range(len(names)), strict=True))
+    features.unigram = set(read_lines(model_dir / PKUSEG_TABLES["unigram"]))
+    features.bigram = set()  # read only when extracting training features (see convert_pkuseg)
+    features.tag_to_idx = json.loads((model_dir / PKUSEG_TABLES["tags"]).read_text(encoding="utf-8"))
+    seg.feature_extractor = features
     seg.model = Model.load(str(model_dir))
-    seg.idx_to_tag = {idx: tag for tag, idx in seg.feature_extractor.tag_to_idx.items()}
-    seg.n_feature = len(seg.feature_extractor.feature_to_idx)
-    seg.n_tag = len(seg.feature_extractor.tag_to_idx)
+    seg.idx_to_tag = {idx: tag for tag, idx in features.tag_to_idx.items()}
+    seg.n_feature = len(features.feature_to_idx)
+    seg.n_tag = len(features.tag_to_idx)
+    if seg.model.n_feature != seg.n_feature:
+        raise ValueError(f"{model_dir}: {seg.n_feature} feature names for {seg.model.n_feature} weight rows")
     return seg
 
 

@@ -127,3 +127,39 @@ def test_boilerplate_only_short_lines(normaliser: Normaliser) -> None:
 def test_ascii_punctuation_in_chinese_becomes_full_width(normaliser: Normaliser) -> None:
     result = normaliser.normalise("如此一来,Tik Tok、Aauto Quicker等商家:市值1,000亿?比分3:2!")
     assert result.text == "如此一来，Tik Tok、Aauto Quicker等商家：市值1,000亿？比分3:2!"
+
+
+@pytest.fixture(scope="module")
+def bundled_lines() -> list[str]:
+    """Every line of every bundled source's articles (titles included), as the adapters read them."""
+    import yaml
+
+    from pipeline.records import Article
+    from pipeline.sources import get_adapter
+    from tests.conftest import REPO as repo
+
+    sources = yaml.safe_load((repo / "params.yaml").read_text(encoding="utf-8"))["sources"]
+    lines: list[str] = []
+    for name, options in sources.items():
+        for record in get_adapter(options["format"])(name, repo / options["path"], {**options, "max_chars": 200_000}):
+            if isinstance(record, Article):
+                lines.extend([*(record.title or "").split("\n"), *record.text.split("\n")])
+    assert len(lines) > 300
+    return lines
+
+
+@pytest.mark.parametrize("config", ["t2s", "hk2s", "tw2s", "tw2sp", "s2t", "s2hk", "s2tw"])
+def test_converter_gives_opencc_output(config: str, bundled_lines: list[str]) -> None:
+    """The converter skips pieces without a trigger character; what it returns must still be exactly
+    OpenCC's conversion, on Traditional and Simplified news alike."""
+    from pipeline.script import converter
+
+    fast = converter(config)
+    assert fast.triggers  # type: ignore[attr-defined]  (the fast path is in use, not the fallback)
+    reference = opencc.OpenCC(config)
+    changed = 0
+    for line in bundled_lines:
+        expected = reference.convert(line)
+        assert fast(line) == expected, line
+        changed += expected != line
+    assert changed > 50  # the lines exercised the conversion, not only the skip
