@@ -138,7 +138,6 @@ class CompanyMatcher:
     ) -> list[Mention]:
         """Company mentions of the document, ambiguity decided (see the module docstring)."""
         model_orgs = [(s, e) for s, e, label in model_spans if label == "ORG"]
-        words: list[str] = []  # the doc's words, built only if a cue has to be looked for
         # Unambiguous, single-entry names are companies outright.
         sure_ids: set[str] = set()
         for _, _, m in token_cands:
@@ -161,12 +160,7 @@ class CompanyMatcher:
             covered_by_model = any(
                 ms <= m.start and m.end <= me and me - ms > m.end - m.start for ms, me in model_orgs
             )
-            if in_article or near_company or covered_by_model:
-                m.company_id = m.candidates[0][0]
-                continue
-            if not words:
-                words = [t.text for t in doc]
-            if self._cue_near(words, s, e):
+            if in_article or near_company or covered_by_model or self._cue_near(doc, s, e):
                 m.company_id = m.candidates[0][0]
         found = [m for _, _, m in token_cands if m.company_id] + char_cands
         return sorted(found, key=lambda m: m.start)
@@ -176,7 +170,9 @@ class CompanyMatcher:
         char_cands = self.char_candidates(doc_text(doc), [(m.start, m.end) for _, _, m in token_cands])
         return self.decide(doc, token_cands, char_cands, model_spans)
 
-    def _cue_near(self, words: list[str], start: int, end: int) -> bool:
+    def _cue_near(self, doc: Doc, start: int, end: int) -> bool:
+        # Only the window's tokens are read: listing every word of the doc for this built a Token
+        # object per word per document.
         lo = max(0, start - self.cue_window)
-        hi = min(len(words), end + self.cue_window)
-        return any(w in self.cues for w in words[lo:start]) or any(w in self.cues for w in words[end:hi])
+        hi = min(len(doc), end + self.cue_window)
+        return any(doc[i].text in self.cues for i in (*range(lo, start), *range(end, hi)))
