@@ -25,26 +25,32 @@ SYNTHETIC_SEED = 20260101
 _EPOCH = dt.datetime(2026, 1, 1, 8, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
 
+# finnl items are [text, labels]; finna items are [summary, text] (see each folder's README).
+SHORT_NEWS = {"finnl": [("bbt-fincuge-finnl", "train_list.json", 0), ("bbt-fincuge-finnl", "eval_list.json", 0)],
+              "finna": [("bbt-fincuge-finna", "eval_list.json", 1)]}
+
+
 def short_news(min_bytes: int = 1_000_000, data_dir: Path = SHARED) -> list[str]:
-    """Short financial news flashes (bbt-fincuge finnl + finna) until at least `min_bytes` of UTF-8."""
+    """Short financial news (bbt-fincuge finnl flashes, then finna articles): an equal share of
+    `min_bytes` of UTF-8 from each of the two corpora, in file order."""
     texts: list[str] = []
-    size = 0
-    # finnl items are [text, labels]; finna items are [summary, text] (see each folder's README).
-    for folder, name, field in [("bbt-fincuge-finnl", "train_list.json", 0), ("bbt-fincuge-finnl", "eval_list.json", 0),
-                                ("bbt-fincuge-finna", "eval_list.json", 1)]:
-        path = data_dir / folder / name
-        if not path.exists():
-            continue
-        for item in json.loads(path.read_text(encoding="utf-8")):
-            text = str(item[field]).strip()
-            if not text:
+    quota = min_bytes / len(SHORT_NEWS)
+    for corpus, files in SHORT_NEWS.items():
+        size = 0
+        for folder, name, field in files:
+            path = data_dir / folder / name
+            if not path.exists() or size >= quota:
                 continue
-            texts.append(text)
-            size += len(text.encode("utf-8"))
-            if size >= min_bytes:
-                return texts
-    if size < min_bytes:
-        raise FileNotFoundError(f"only {size} bytes of benchmark text under {data_dir}")
+            for item in json.loads(path.read_text(encoding="utf-8")):
+                text = str(item[field]).strip()
+                if not text:
+                    continue
+                texts.append(text)
+                size += len(text.encode("utf-8"))
+                if size >= quota:
+                    break
+        if size < quota:
+            raise FileNotFoundError(f"only {size} bytes of {corpus} benchmark text under {data_dir}")
     return texts
 
 
