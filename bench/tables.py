@@ -74,7 +74,7 @@ def throughput(summary: dict[str, Any]) -> str:
 def models_ratio(summaries: list[dict[str, Any]]) -> str:
     """End to end against the models alone, per corpus and process count."""
     rows = ["| corpus | processes | end to end s | models alone s (load + cut + tag + score) | ratio (wall) | "
-            "ratio (CPU) | target ≤ 1.25 |", "|---|---|---|---|---|---|---|"]
+            "ratio (CPU) | target ≤ 1.25 | vs the model calls only (no load) |", "|---|---|---|---|---|---|---|---|"]
     for s in summaries:
         for p, e in sorted(s["by_processes"].items(), key=lambda kv: int(kv[0])):
             if "models" not in e:
@@ -85,7 +85,8 @@ def models_ratio(summaries: list[dict[str, Any]]) -> str:
             rows.append(f"| {_label(s)} | {p} | {_f(e['end_to_end_s'], 1)} | {_f(m['models_alone_s'], 1)} "
                         f"({_f(m['load_s'], 1)} + {_f(ph['pkuseg_cut'], 1)} + {_f(ph['lac_tag'], 1)} + "
                         f"{_f(ph['score_document'], 1)}) | {e['end_to_end_vs_models_alone']:.2f} | "
-                        f"{_f(ratio_cpu, 2)} | {'met' if e['end_to_end_vs_models_alone'] <= 1.25 else 'not met'} |")
+                        f"{_f(ratio_cpu, 2)} | {'met' if e['end_to_end_vs_models_alone'] <= 1.25 else 'not met'} | "
+                        f"{_f(e.get('end_to_end_vs_model_calls'), 2)} |")
     return "\n".join(rows)
 
 
