@@ -117,3 +117,20 @@ def test_jieba_switch_builds_and_segments(tmp_path: Path) -> None:
     tokens = [t.text for t in nlp("蚂蚁集团旗下支付宝与微信支付互通，宁德时代股价上涨。")]
     for name in ("蚂蚁集团", "支付宝", "微信支付", "宁德时代"):
         assert name in tokens
+
+
+def test_converted_tables_segment_as_the_library_loads_them(tmp_path: Path, seed_text: str) -> None:
+    """build_models stores pkuseg's tables as text (no bigram list, which segmentation never reads);
+    the model must still cut every text exactly as spacy_pkuseg cuts it from its own layout."""
+    import spacy_pkuseg
+
+    from bench.reference import library_model_dir
+    from pipeline.zh_tokenizer import load_pkuseg
+
+    ours = load_pkuseg(MODEL / "tokenizer" / "pkuseg_model", [], [])
+    library = spacy_pkuseg.pkuseg(str(library_model_dir(tmp_path / "pkuseg")), user_dict=None)
+    assert ours.n_feature == library.n_feature > 2_000_000
+    texts = [line for line in seed_text.split("\n") if line.strip()]
+    texts += ["京东方面表示，其中通过率超过九成。", "蚂蚁集团旗下支付宝与微信支付互通", "Apple和华为2025年的5G手机"]
+    for text in texts:
+        assert ours._cut(text) == library._cut(text), text  # the model's own cut, before any dictionary
