@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import importlib.abc
 import json
 import os
 import re
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -23,6 +25,34 @@ import pyarrow.parquet as pq
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
+
+
+class _PandasHidden(importlib.abc.MetaPathFinder):
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name == "pandas" or name.startswith("pandas."):
+            raise ImportError("pandas is hidden while pyarrow checks for it (pipeline.artefacts)")
+        return None
+
+
+def skip_pandas_probe() -> None:
+    """Let this process's first Python-to-Arrow conversion run without importing pandas.
+
+    pyarrow checks once per process, at the first `pa.array` / `Table.from_pylist`, whether pandas is
+    installed (so as to recognise a Series among its inputs), and the check is an `import pandas`:
+    0.3-0.8 s in every stage process that writes a Parquet file, most of which never use pandas.
+    Here the check runs once with pandas made unimportable, so pyarrow records "no pandas" for its
+    input sniffing; everything that really needs pandas (`Table.to_pandas`, `Table.from_pandas`,
+    `pd.read_parquet`) imports it again on first use, which tests/test_artefacts.py checks. The CLI
+    calls this before a command runs; a process that has imported pandas already is left alone.
+    """
+    if "pandas" in sys.modules:
+        return
+    finder = _PandasHidden()
+    sys.meta_path.insert(0, finder)
+    try:
+        pa.array([], type=pa.null())
+    finally:
+        sys.meta_path.remove(finder)
 
 
 def stale_temp_paths(dest: Path, suffix: str = ".tmp") -> list[Path]:
