@@ -44,6 +44,8 @@ def skip_pandas_probe() -> None:
     input sniffing; everything that really needs pandas (`Table.to_pandas`, `Table.from_pandas`,
     `pd.read_parquet`) imports it again on first use, which tests/test_artefacts.py checks. The CLI
     calls this before a command runs; a process that has imported pandas already is left alone.
+    (Converting a value whose Arrow type pyarrow must infer still imports pandas, from its C++ side:
+    stages give types, as ParquetBatchWriter's schema does.)
     """
     if "pandas" in sys.modules:
         return

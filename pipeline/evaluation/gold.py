@@ -64,13 +64,14 @@ def _company_rows(sentiment_paths: list[Path], doc_ids: set[str]) -> dict[str, l
     hundred articles, and the sources may hold millions of rows."""
     by_doc: dict[str, list[tuple[str, float, str]]] = defaultdict(list)
     wanted = pa.array(sorted(doc_ids), type=pa.string())
+    company = pa.scalar("company", type=pa.string())  # typed: inferring a type would import pandas
     for path in sentiment_paths:
         if not Path(path).exists():
             continue
         for batch in pq.ParquetFile(path).iter_batches(batch_size=8192,
                                                        columns=["doc_id", "level", "company_id", "score", "label"]):
             keep = pc.and_(pc.is_in(batch.column("doc_id"), value_set=wanted),
-                           pc.equal(batch.column("level"), "company"))
+                           pc.equal(batch.column("level"), company))
             for r in batch.filter(keep).to_pylist():
                 by_doc[r["doc_id"]].append((r["company_id"], r["score"], r["label"]))
     return by_doc
