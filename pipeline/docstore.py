@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy
 from spacy.attrs import ORTH, SENT_START
 from spacy.strings import hash_string
+from spacy.symbols import IDS as SYMBOLS
 from spacy.tokens import Doc, DocBin
 from spacy.tokens._dict_proxies import SpanGroups
 from spacy.vocab import Vocab
@@ -28,6 +29,21 @@ from spacy.vocab import Vocab
 from pipeline.artefacts import stale_temp_paths
 
 ATTRS = ["ORTH", "SENT_START"]
+_SYMBOLS = frozenset(SYMBOLS)
+
+
+def orth_ids(words: list[str]) -> list[int]:
+    """The ORTH ids spaCy's StringStore gives the words: the string's hash, except for the few
+    hundred reserved strings (attribute, tag and label names such as ID, ORG, X, case, number), whose
+    id is the symbol's. English words in Chinese news do hit those."""
+    ids = list(map(hash_string, words))
+    if not _SYMBOLS.isdisjoint(words):
+        ids = [SYMBOLS[w] if w in _SYMBOLS else h for w, h in zip(words, ids, strict=True)]
+    return ids
+
+
+def _strings_by_id(strings: set[str]) -> dict[int, str]:
+    return dict(zip(orth_ids(list(strings)), strings, strict=True))
 
 
 def append_tokens(docbin: DocBin, words: list[str], spaces: list[bool], starts: list[bool]) -> None:
@@ -40,7 +56,7 @@ def append_tokens(docbin: DocBin, words: list[str], spaces: list[bool], starts: 
     """
     n = len(words)
     tokens = numpy.empty((n, 2), dtype="uint64")
-    tokens[:, 0] = numpy.fromiter(map(hash_string, words), dtype="uint64", count=n)
+    tokens[:, 0] = numpy.asarray(orth_ids(words), dtype="uint64")
     tokens[:, 1] = numpy.where(numpy.asarray(starts, dtype=bool), 1, -1).astype("int64").view("uint64")
     docbin.tokens.append(tokens)
     docbin.spaces.append(numpy.asarray(spaces, dtype=bool).reshape((n, 1)))
@@ -81,7 +97,7 @@ def iter_token_lists(folder: str | os.PathLike[str]) -> Iterator[tuple[str, list
     ids = read_doc_ids(folder)
     for part, part_ids in zip(part_paths(folder), ids, strict=True):
         docbin = DocBin().from_disk(part)
-        strings = {hash_string(s): s for s in docbin.strings}
+        strings = _strings_by_id(docbin.strings)
         orth_col = docbin.attrs.index(ORTH)
         start_col = docbin.attrs.index(SENT_START) if SENT_START in docbin.attrs else None
         for tokens, spaces, doc_id in zip(docbin.tokens, docbin.spaces, part_ids, strict=True):
@@ -101,7 +117,7 @@ def iter_docbin_chunks(folder: str | os.PathLike[str], size: int) -> Iterator[tu
     ids = read_doc_ids(folder)
     for part, part_ids in zip(part_paths(folder), ids, strict=True):
         docbin = DocBin().from_disk(part)
-        strings = {hash_string(s): s for s in docbin.strings}
+        strings = _strings_by_id(docbin.strings)
         orth_col = docbin.attrs.index(ORTH)
         for i in range(0, len(part_ids), size):
             chunk = DocBin(attrs=ATTRS, store_user_data=False)

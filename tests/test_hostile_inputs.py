@@ -161,7 +161,8 @@ def _write_sources(base: Path, root: Path) -> dict[str, Any]:
         encoding="utf-8")
     (texts / "mixed.txt").write_text(
         "騰訊 Tencent 與阿里巴巴 Alibaba 股价齐涨。騰訊總裁表示 WeChat Pay 业务增长强劲，"
-        "阿里巴巴的 Taobao 平台表現亦佳。", encoding="utf-8")
+        "阿里巴巴的 Taobao 平台表現亦佳。騰訊客服稱，用户 ID 与 case number 会一并记录在 ORG 系统。",
+        encoding="utf-8")
     (texts / "x1.txt").write_text("拼多多营收大增，市场反应积极。" + SIMPLIFIED, encoding="utf-8")
     # A file name that is not UTF-8 (a GBK name, as unpacked from a zip made on Windows).
     (texts / os.fsdecode("新闻".encode("gb18030") + b".txt")).write_text(TENCENT, encoding="utf-8")
@@ -596,6 +597,11 @@ def test_mixed_simplified_traditional_english(hostile: Hostile) -> None:
     companies = {r["company_id"] for r in hostile.rows("entities", "texts")
                  if r["doc_id"] == "texts:mixed" and r["company_id"]}
     assert {"tencent", "alibaba"} <= companies
+    # ID, case, number and ORG are also spaCy's reserved strings (their ORTH id is a symbol, not a
+    # hash): the words must survive the DocBin round trip of segment -> ner -> sentiment.
+    (doc,) = [d for d in iter_docs(hostile.root / "data" / "segmented" / "texts", Vocab())
+              if d.user_data["doc_id"] == "texts:mixed"]
+    assert {"ID", "case", "number", "ORG"} <= {t.text for t in doc}
 
 
 def test_non_utf8_file_name(hostile: Hostile) -> None:
