@@ -61,13 +61,14 @@ class Project:
         self.params_path.write_text(yaml.safe_dump(params, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
     def set_params(self, sources: dict[str, dict[str, Any]] | None = None, processes: int | None = None) -> None:
-        """Replace the configured sources and/or set `segment.n_process` and `ner.n_process`."""
+        """Replace the configured sources and/or set the stages' process counts (`segment`, `ner`
+        and `sentiment.n_process`)."""
         params = self.read_params()
         if sources is not None:
             params["sources"] = sources
         if processes is not None:
-            params["segment"]["n_process"] = processes
-            params["ner"]["n_process"] = processes
+            for stage in ("segment", "ner", "sentiment"):
+                params[stage]["n_process"] = processes
         self.write_params(params)
 
     def env(self) -> dict[str, str]:

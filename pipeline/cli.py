@@ -262,6 +262,7 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
         learned_model=(params.get("sentiment_learned") or {}).get("model", "models/sentiment_textcat"),
         learned_weight=float((params.get("sentiment") or {}).get("learned_weight", 0.5)),
         execution=execution_settings(params),
+        n_process=int(args.n_process or (params.get("sentiment") or {}).get("n_process", 1)),
     )
     print(tally.summary())
     return 0
@@ -469,6 +470,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sentiment", help="sentiment per (article, company) and per (article, group)")
     p.add_argument("source")
+    p.add_argument("--n-process", type=int, default=None, help="override sentiment.n_process")
     p.set_defaults(func=cmd_sentiment)
 
     p = sub.add_parser("evaluate-gold", help="sentiment vs data/gold/sentiment.csv -> metrics/eval.json")

@@ -249,9 +249,11 @@ def sentiment_source(
     learned_weight: float = 0.5,
     execution: ExecutionSettings | None = None,
     chunk_size: int = 64,
+    n_process: int = 1,
 ) -> Tally:
     """Score every (article, company) and (article, group) of one source; rows are written in document
-    order whatever `execution` runs the scoring on."""
+    order whatever `execution` runs the scoring on (`n_process` forked scorers on the local backend:
+    this process still reads and joins the three inputs, the scorers get plain words and rows)."""
     if method not in METHODS:
         raise ValueError(f"sentiment.method must be one of {', '.join(METHODS)}, not {method!r}")
     learned_path = str(Path(learned_model or "models/sentiment_textcat").resolve())
@@ -263,7 +265,8 @@ def sentiment_source(
     rows_written = 0
     total = count_docs(segmented_dir)
     chunks = _chunks(Path(segmented_dir), Path(entities_path), Path(normalised_path), tally, chunk_size)
-    results = map_chunks(_score_chunk, spec, chunks, execution or ExecutionSettings(), chunk_len=lambda c: c[0])
+    results = map_chunks(_score_chunk, spec, chunks, execution or ExecutionSettings(), n_process,
+                         chunk_len=lambda c: c[0])
     with ParquetBatchWriter(out_path, SENTIMENT_SCHEMA) as writer, progress(total, f"sentiment@{name}") as bar:
         batch: list[dict[str, Any]] = []
         for n_docs, doc_rows in results:
