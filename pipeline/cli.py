@@ -189,6 +189,11 @@ def _evaluate_models(args: argparse.Namespace, params: dict[str, Any]) -> tuple[
 # -- end trainable NER -----------------------------------------------------------------------------
 
 
+def stage_processes(args: argparse.Namespace, params: dict[str, Any], stage: str) -> int:
+    """`--n-process` if given, else `<stage>.n_process` in params.yaml, else 1."""
+    return int(args.n_process or (params.get(stage) or {}).get("n_process", 1))
+
+
 def cmd_segment(args: argparse.Namespace) -> int:
     from pipeline.segment import segment_source
 
@@ -202,7 +207,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
         paths.segment_rejects(args.source),
         paths.stage_metrics("segment", args.source),
         paths.MODEL_DIR,
-        n_process=int(args.n_process or seg.get("n_process", 1)),
+        n_process=stage_processes(args, params, "segment"),
         part_size=int(seg.get("part_size", 500)),
         execution=execution_settings(params),
     )
@@ -233,7 +238,7 @@ def cmd_ner(args: argparse.Namespace) -> int:
         paths.unlinked(args.source),
         paths.stage_metrics("ner", args.source),
         paths.MODEL_DIR,
-        n_process=int(args.n_process or (params.get("ner") or {}).get("n_process", 1)),
+        n_process=stage_processes(args, params, "ner"),
         execution=execution_settings(params),
         **_ner_params(params),
         ner_model=ner_model_choice(params)[0],  # issue 8: lac | trained | both
@@ -262,7 +267,7 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
         learned_model=(params.get("sentiment_learned") or {}).get("model", "models/sentiment_textcat"),
         learned_weight=float((params.get("sentiment") or {}).get("learned_weight", 0.5)),
         execution=execution_settings(params),
-        n_process=int(args.n_process or (params.get("sentiment") or {}).get("n_process", 1)),
+        n_process=stage_processes(args, params, "sentiment"),
     )
     print(tally.summary())
     return 0
