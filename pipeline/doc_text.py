@@ -15,8 +15,11 @@ from spacy.tokens import Doc
 TEXT_KEY = "newslens_text"
 
 
-def remember_text(doc: Doc) -> str:
-    text: str = doc.text
+def remember_text(doc: Doc, text: str | None = None) -> str:
+    """Store the Doc's text; a caller that has it already (joined from a DocBin's arrays by
+    `pipeline.docstore.docbin_texts`) passes it in."""
+    if text is None:
+        text = doc.text
     doc.user_data[TEXT_KEY] = text
     return text
 

@@ -35,7 +35,7 @@ from pipeline.artefacts import ParquetBatchWriter, atomic_open, write_json
 from pipeline.company_matcher import DEFAULT_CUES, CompanyMatcher, Mention
 from pipeline.company_names import looks_like_company
 from pipeline.doc_text import doc_text, remember_text
-from pipeline.docstore import count_docs, iter_docbin_chunks
+from pipeline.docstore import count_docs, docbin_texts, iter_docbin_chunks
 from pipeline.execution import ExecutionSettings, map_chunks, runs_in_process
 from pipeline.kb import KnowledgeBase, load_kb
 from pipeline.linker import Linker
@@ -277,8 +277,8 @@ def _ner_chunk(model: tuple[Language, KnowledgeBase],
     nlp, kb = model
     docbin = DocBin().from_bytes(data) if isinstance(data, bytes) else data
     docs = list(docbin.get_docs(nlp.vocab))
-    for doc in docs:
-        remember_text(doc)
+    for doc, text in zip(docs, docbin_texts(docbin), strict=True):
+        remember_text(doc, text)
     rows: list[dict[str, Any]] = []
     examples: dict[str, str] = {}
     for doc, doc_id in zip(nlp.pipe(docs, batch_size=len(docs) or 1), doc_ids, strict=True):

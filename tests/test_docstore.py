@@ -7,7 +7,15 @@ from pathlib import Path
 from spacy.tokens import Doc, DocBin
 from spacy.vocab import Vocab
 
-from pipeline.docstore import ATTRS, DocPartWriter, append_tokens, iter_docbin_chunks, iter_docs, iter_token_lists
+from pipeline.docstore import (
+    ATTRS,
+    DocPartWriter,
+    append_tokens,
+    docbin_texts,
+    iter_docbin_chunks,
+    iter_docs,
+    iter_token_lists,
+)
 
 SAMPLES = [
     (["阿里巴巴", "股价", "上涨", "。", "\n", "JD.COM", "下跌"], [False, False, False, False, False, True, False],
@@ -72,3 +80,6 @@ def test_fast_readers_agree_with_docs(tmp_path: Path) -> None:
     again = [(doc_id, d.text_with_ws, [t.is_sent_start for t in d]) for chunk, ids in chunks
              for doc_id, d in zip(ids, DocBin().from_bytes(chunk.to_bytes()).get_docs(Vocab()), strict=True)]
     assert again == [(d.user_data["doc_id"], d.text_with_ws, [t.is_sent_start for t in d]) for d in docs]
+    # The ner stage takes each document's text from the chunk's arrays instead of Doc.text.
+    assert [t for chunk, _ in chunks for t in docbin_texts(chunk)] == [d.text for d in docs]
+    assert docbin_texts(DocBin(attrs=ATTRS)) == []
