@@ -35,6 +35,8 @@ _DIRS = ("pipeline", "configs", "data/kb", "data/lexicons", "data/gold", ".dvc/p
 # Stages in dvc.yaml order; the per-source ones take the source name.
 PER_SOURCE_STAGES = ("ingest", "normalise", "fingerprint", "segment", "ner", "sentiment")
 GLOBAL_STAGES = ("evaluate-gold", "aggregate", "report")
+# Stages with an `n_process` parameter.
+PARALLEL_STAGES = ("normalise", "fingerprint", "segment", "ner", "sentiment")
 
 
 class Project:
@@ -61,14 +63,14 @@ class Project:
         self.params_path.write_text(yaml.safe_dump(params, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
     def set_params(self, sources: dict[str, dict[str, Any]] | None = None, processes: int | None = None) -> None:
-        """Replace the configured sources and/or set the stages' process counts (`segment`, `ner`
-        and `sentiment.n_process`)."""
+        """Replace the configured sources and/or set the process count of every stage that forks
+        (`n_process` of normalise, fingerprint, segment, ner and sentiment)."""
         params = self.read_params()
         if sources is not None:
             params["sources"] = sources
         if processes is not None:
-            for stage in ("segment", "ner", "sentiment"):
-                params[stage]["n_process"] = processes
+            for stage in PARALLEL_STAGES:
+                params.setdefault(stage, {})["n_process"] = processes
         self.write_params(params)
 
     def env(self) -> dict[str, str]:

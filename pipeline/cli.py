@@ -90,6 +90,7 @@ def cmd_normalise(args: argparse.Namespace) -> int:
         paths.stage_metrics("normalise", args.source),
         NormaliseConfig.from_params(params.get("normalise") or {}),
         execution=execution_settings(params),
+        n_process=stage_processes(args, params, "normalise"),
     )
     print(tally.summary())
     return 0
@@ -296,7 +297,9 @@ def cmd_fingerprint(args: argparse.Namespace) -> int:
     params = load_params(args.params)
     source_options(params, args.source)
     k = int((params.get("aggregate") or {}).get("shingle_size", SHINGLE_SIZE))
-    n = fingerprint_source(paths.normalised(args.source), paths.fingerprints(args.source), k)
+    n = fingerprint_source(paths.normalised(args.source), paths.fingerprints(args.source), k,
+                           n_process=stage_processes(args, params, "fingerprint"),
+                           execution=execution_settings(params))
     print(f"fingerprint@{args.source}: in={n} out={n} rejected=0")
     return 0
 
@@ -442,6 +445,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("normalise", help="script conversion and cleaning for one source")
     p.add_argument("source")
+    p.add_argument("--n-process", type=int, default=None, help="override normalise.n_process")
     p.set_defaults(func=cmd_normalise)
 
     p = sub.add_parser("build-models", help="fetch pinned model files and build models/zh_pipeline")
@@ -485,6 +489,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("fingerprint", help="MinHash signatures of one source's articles (for near-duplicates)")
     p.add_argument("source")
+    p.add_argument("--n-process", type=int, default=None, help="override fingerprint.n_process")
     p.set_defaults(func=cmd_fingerprint)
     p = sub.add_parser("aggregate", help="tables per group/company × source × period, dedup, movers, plots")
     p.set_defaults(func=cmd_aggregate)

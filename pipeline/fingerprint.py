@@ -8,12 +8,15 @@ hashes one source's text, and `aggregate` reads 512 bytes of signature per artic
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
 from pipeline.artefacts import ParquetBatchWriter, iter_parquet_rows
 from pipeline.dedup import NUM_PERM, signature, to_bytes
+from pipeline.execution import ExecutionSettings, map_chunks
 
 SCHEMA = pa.schema([
     ("doc_id", pa.string()),
@@ -25,16 +28,39 @@ SCHEMA = pa.schema([
 _COLUMNS = ["doc_id", "source", "title", "published_at", "text"]
 
 
+@dataclass(frozen=True)
+class FingerprintSpec:
+    """What a worker needs to hash: the shingle size and permutation count; `build` draws the
+    permutations once per process (before any fork), so workers share them."""
+
+    shingle_size: int
+    num_perm: int = NUM_PERM
+
+    def build(self) -> FingerprintSpec:
+        signature("", self.shingle_size, self.num_perm)
+        return self
+
+
+def _fingerprint_rows(spec: FingerprintSpec, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows with their text replaced by its signature bytes."""
+    for row in rows:
+        text = row.pop("text")
+        row["minhash"] = to_bytes(signature(text if isinstance(text, str) else "", spec.shingle_size, spec.num_perm))
+    return rows
+
+
 def fingerprint_source(normalised_path: str | Path, out_path: str | Path, shingle_size: int,
-                       num_perm: int = NUM_PERM, batch_size: int = 512) -> int:
+                       num_perm: int = NUM_PERM, batch_size: int = 512, n_process: int = 1,
+                       execution: ExecutionSettings | None = None) -> int:
     """Write `out_path` (one row per article of `normalised_path`, same order); returns the count.
 
     Every article gets a signature (an empty text hashes to the empty signature), so in = out and
-    there is nothing to reject."""
+    there is nothing to reject. Batches are hashed where `execution` / `n_process` say and written
+    in input order, so the file is the same for any process count."""
+    batches = iter_parquet_rows(normalised_path, batch_size, _COLUMNS)
+    results = map_chunks(_fingerprint_rows, FingerprintSpec(shingle_size, num_perm), batches,
+                         execution or ExecutionSettings(), n_process)
     with ParquetBatchWriter(out_path, SCHEMA) as writer:
-        for rows in iter_parquet_rows(normalised_path, batch_size, _COLUMNS):
-            for row in rows:
-                text = row.pop("text")
-                row["minhash"] = to_bytes(signature(text if isinstance(text, str) else "", shingle_size, num_perm))
+        for rows in results:
             writer.write_rows(rows)
         return writer.rows

@@ -154,16 +154,18 @@ def normalise_source(
     source_opencc: str | None = None,
     batch_size: int = 256,
     execution: ExecutionSettings | None = None,
+    n_process: int = 1,
 ) -> Tally:
     """Normalise every article of one source; an article left with no text is rejected.
 
-    Batches are normalised where `execution` says (here by default) and written in input order."""
+    Batches are normalised where `execution` says (here, or in `n_process` forked processes, by
+    default) and written in input order, so the output is the same for any process count."""
     tally = Tally(name, "normalise")
     rejects: list[dict[str, Any]] = []
     total = pq.ParquetFile(in_path).metadata.num_rows
     batches = ((rows, source_opencc) for rows in iter_parquet_rows(in_path, batch_size))
     results = map_chunks(_normalise_batch, NormaliseSpec(config), batches, execution or ExecutionSettings(),
-                         chunk_len=lambda c: len(c[0]))
+                         n_process, chunk_len=lambda c: len(c[0]))
     with ParquetBatchWriter(out_path, NORMALISED_SCHEMA) as writer, progress(total, f"normalise@{name}") as bar:
         for n_rows, out, empty in results:
             tally.records_in += n_rows

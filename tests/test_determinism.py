@@ -1,7 +1,7 @@
 """`dvc repro --force` reproduces every output byte for byte, for any process count and any checkout.
 
-Four forced runs of the whole pipeline in a clone of the baseline (segment, ner and sentiment
-n_process = 1 twice, then = 2 twice) must record the same md5 for every out in dvc.lock (data,
+Four forced runs of the whole pipeline in a clone of the baseline (normalise, fingerprint, segment,
+ner and sentiment n_process = 1 twice, then = 2 twice) must record the same md5 for every out in dvc.lock (data,
 models, metrics and plots), and the same md5s as the baseline itself, which was built in another
 directory: nothing may depend on hash seeds, process scheduling, time or the project's location.
 """
@@ -34,8 +34,8 @@ def test_forced_repro_is_byte_identical(baseline_repo: Path, tmp_path: Path) -> 
     runs: dict[str, dict[str, str]] = {}
     for n_process in (1, 2):
         params = read_params(root)
-        for stage in ("segment", "ner", "sentiment"):
-            params[stage]["n_process"] = n_process
+        for stage in ("normalise", "fingerprint", "segment", "ner", "sentiment"):
+            params.setdefault(stage, {})["n_process"] = n_process
         write_params(root, params)
         for attempt in (1, 2):
             dvc(root, "repro", "--force")
