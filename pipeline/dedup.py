@@ -3,10 +3,10 @@
 Content farms and wire services republish the same story with another breadcrumb, title and a few
 edited sentences, often in the other script. Articles are compared on their normalised (Simplified,
 cleaned) text, as sets of character shingles, with MinHash signatures (datasketch); candidate pairs
-come from LSH banding (rows of a band equal ⇒ candidates, datasketch's band layout for the
-threshold), and a pair whose estimated Jaccard similarity reaches `threshold` joins one cluster
-(union-find). The canonical copy of a cluster is the earliest published one (then the smallest
-doc_id), and the aggregation counts only it, with `reach` = copies.
+come from LSH banding (rows of a band equal ⇒ candidates, in the bands × rows layout datasketch's
+MinHashLSH would choose for the threshold), and a pair whose estimated Jaccard similarity reaches
+`threshold` joins one cluster (union-find). The canonical copy of a cluster is the earliest
+published one (then the smallest doc_id), and the aggregation counts only it, with `reach` = copies.
 
 Signatures are computed once per source by the `fingerprint` stage and stored as bytes, so adding a
 source re-hashes only that source's text; clustering works on one uint32 matrix (512 bytes per
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
+from numpy.polynomial.legendre import leggauss
 
 NUM_PERM = 128
 _MAX_HASH = 2**32 - 1
@@ -47,12 +47,16 @@ def shingles(text: str, k: int) -> set[bytes]:
 def _permutations(num_perm: int) -> tuple[Any, str]:
     """The seed-1 permutations and their scheme, drawn once: MinHash draws (and keeps) its own per
     object otherwise, which costs a random draw and 2 KB for every article of the corpus."""
+    from datasketch import MinHash  # here, not at the top: aggregate imports this module without hashing
+
     mh = MinHash(num_perm=num_perm, seed=1)
     return mh.permutations, mh.scheme
 
 
 def signature(text: str, k: int = SHINGLE_SIZE, num_perm: int = NUM_PERM) -> np.ndarray:
     """The text's MinHash values (uint64, one per permutation; seed 1 for every text)."""
+    from datasketch import MinHash
+
     permutations, scheme = _permutations(num_perm)
     mh = MinHash(num_perm=num_perm, seed=1, permutations=permutations, scheme=scheme)
     sh = shingles(text, k)
@@ -80,10 +84,36 @@ def from_bytes(blobs: Sequence[bytes], num_perm: int = NUM_PERM) -> np.ndarray:
     return np.frombuffer(buf, dtype="<u4").reshape(len(blobs), num_perm).astype(np.uint32, copy=False)
 
 
+@functools.cache
+def band_layout(threshold: float, num_perm: int) -> tuple[int, int]:
+    """(bands, rows per band) minimising the equally weighted sum of the false-positive and
+    false-negative probability areas below and above `threshold`: the criterion datasketch's
+    MinHashLSH uses, and its choice (tests/test_fingerprint.py compares the two over a grid).
+
+    Computed here because datasketch integrates with SciPy, whose import alone took 0.45 s of the
+    aggregate stage's 1.1 s start-up. The integrands 1 - (1 - s^r)^b are polynomials of degree
+    b*r <= num_perm, which Gauss-Legendre quadrature with num_perm // 2 + 1 nodes integrates exactly."""
+    x, w = leggauss(num_perm // 2 + 1)
+    low, w_low = threshold / 2 * (x + 1), w * threshold / 2  # nodes and weights on [0, threshold]
+    high, w_high = threshold + (1 - threshold) / 2 * (x + 1), w * (1 - threshold) / 2  # on [threshold, 1]
+    best, layout = float("inf"), (0, 0)
+    for b in range(1, num_perm + 1):
+        for r in range(1, num_perm // b + 1):
+            false_positive = float(np.dot(w_low, 1 - (1 - low**r) ** b))
+            false_negative = float(np.dot(w_high, (1 - high**r) ** b))
+            error = 0.5 * false_positive + 0.5 * false_negative
+            if error < best:
+                best, layout = error, (b, r)
+    if layout[0] < 2:  # as MinHashLSH refuses it: one band is an exact match on r columns, not LSH
+        raise ValueError(f"a near-duplicate threshold of {threshold} leaves fewer than 2 LSH bands with "
+                         f"{num_perm} permutations; lower aggregate.dedup_threshold")
+    return layout
+
+
 def _bands(threshold: float, num_perm: int) -> list[tuple[int, int]]:
-    """The column ranges of the LSH bands: datasketch's choice of bands × rows for this threshold."""
-    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
-    return [(i * lsh.r, (i + 1) * lsh.r) for i in range(lsh.b)]
+    """The column ranges of the LSH bands."""
+    b, r = band_layout(threshold, num_perm)
+    return [(i * r, (i + 1) * r) for i in range(b)]
 
 
 def _jaccard(a: np.ndarray, b: np.ndarray) -> np.float64:

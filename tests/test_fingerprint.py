@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.aggregate import _Tally
-from pipeline.dedup import cluster_signatures, from_bytes, signature, to_bytes
+from pipeline.dedup import band_layout, cluster_signatures, from_bytes, signature, to_bytes
 from pipeline.fingerprint import fingerprint_source
 
 TEXT = "京东物流第三季度亏损扩大，而拼多多营收大增。阿里巴巴与腾讯宣布互联互通，用户可在微信打开淘宝链接。"
@@ -41,6 +41,22 @@ def test_signature_bytes_round_trip_and_wrong_width_is_an_error() -> None:
         from_bytes([to_bytes(sig)[:-4]])
     with pytest.raises(ValueError, match="not a datasketch MinHash"):
         to_bytes(sig + np.uint64(2**32))
+
+
+@pytest.mark.parametrize("num_perm", [32, 128, 256])
+def test_band_layout_is_the_one_datasketch_chooses(num_perm: int) -> None:
+    # aggregate computes the layout without datasketch (whose LSH imports SciPy); the candidate
+    # pairs, and so the clusters, must be the ones datasketch's MinHashLSH would give.
+    from datasketch import MinHashLSH
+
+    for t in [x / 100 for x in range(2, 99, 3)]:
+        try:
+            lsh = MinHashLSH(threshold=t, num_perm=num_perm)
+        except ValueError:  # datasketch refuses a single band; so does the pipeline
+            with pytest.raises(ValueError, match="fewer than 2 LSH bands"):
+                band_layout(t, num_perm)
+            continue
+        assert band_layout(t, num_perm) == (lsh.b, lsh.r), t
 
 
 def test_similar_pairs_join_through_a_chain() -> None:
