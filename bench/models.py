@@ -17,7 +17,9 @@ With N processes each phase runs in N forked workers and counts the busiest work
 parallel time, with no cost for moving data.
 
 The measurement itself runs in a child process (`python -m bench.models --project DIR --source S`),
-so its memory and imports do not mix with the caller's.
+so its memory and imports do not mix with the caller's. `--phases` times some of the three only,
+loading only their models: `python -m bench pipeline` times each right after the stage built on it,
+so that the host's drifting speed (±25 % over minutes here) affects both sides of a ratio alike.
 """
 
 from __future__ import annotations
@@ -157,8 +159,11 @@ def _phase(fn: Callable[[Any], Timed], items: Iterable[Any], processes: int) -> 
             "wall_s": round(time.perf_counter() - t0, 3), "items": count, "workers": len(busy)}
 
 
-def measure(project: Path, source: str, processes: int) -> dict[str, Any]:
-    """Load the three models, then time each phase on the project's outputs for `source`."""
+PHASES = ("pkuseg_cut", "lac_tag", "score_document")
+
+
+def measure(project: Path, source: str, processes: int, phases: tuple[str, ...] = PHASES) -> dict[str, Any]:
+    """Load the models `phases` need, then time each phase on the project's outputs for `source`."""
     import spacy_pkuseg
     import yaml
     from spacy.vocab import Vocab
@@ -170,39 +175,47 @@ def measure(project: Path, source: str, processes: int) -> dict[str, Any]:
 
     params = yaml.safe_load((project / "params.yaml").read_text(encoding="utf-8"))
     library_dir = library_model_dir(project / ".bench-pkuseg")  # written once per project, not timed
+    unknown = set(phases) - set(PHASES)
+    if unknown:
+        raise ValueError(f"unknown phases {sorted(unknown)}; choose from {', '.join(PHASES)}")
     loads: dict[str, float] = {}
     cpu0 = time.process_time()
-    t = time.perf_counter()
-    _STATE["pkuseg"] = spacy_pkuseg.pkuseg(str(library_dir))
-    loads["pkuseg"] = time.perf_counter() - t
-    t = time.perf_counter()
-    _STATE["lac"] = LacTagger()
-    _STATE["lac"]._load()  # the tagger loads lazily; load it here so that it is not timed as tagging
-    loads["lac"] = time.perf_counter() - t
-    t = time.perf_counter()
-    lexicon_dir = project / (params.get("lexicons") or {}).get("out_dir", "models/lexicons")
-    _STATE["lexicon"] = Lexicon(load_lexicons(lexicon_dir))
-    loads["lexicons"] = time.perf_counter() - t
+    if "pkuseg_cut" in phases:
+        t = time.perf_counter()
+        _STATE["pkuseg"] = spacy_pkuseg.pkuseg(str(library_dir))
+        loads["pkuseg"] = time.perf_counter() - t
+    if "lac_tag" in phases:
+        t = time.perf_counter()
+        _STATE["lac"] = LacTagger()
+        _STATE["lac"]._load()  # the tagger loads lazily; load it here so that it is not timed as tagging
+        loads["lac"] = time.perf_counter() - t
+    if "score_document" in phases:
+        t = time.perf_counter()
+        lexicon_dir = project / (params.get("lexicons") or {}).get("out_dir", "models/lexicons")
+        _STATE["lexicon"] = Lexicon(load_lexicons(lexicon_dir))
+        loads["lexicons"] = time.perf_counter() - t
     load_cpu = time.process_time() - cpu0
     _STATE["cfg"] = SentimentConfig.from_params(params.get("sentiment") or {})
     _STATE["vocab"] = Vocab()
 
     normalised = project / "data" / "normalised" / f"{source}.parquet"
-    phases = {
-        "pkuseg_cut": _phase(_cut, _texts(normalised), processes),
-        "lac_tag": _phase(_tag, _texts(normalised), processes),
-        "score_document": _phase(_score, _score_items(project / "data" / "segmented" / source,
-                                                      project / "data" / "entities" / f"{source}.parquet"),
-                                 processes),
-    }
-    compute = sum(p["busy_s"] for p in phases.values())
-    compute_cpu = sum(p["cpu_s"] for p in phases.values())
+    timed: dict[str, dict[str, Any]] = {}
+    if "pkuseg_cut" in phases:
+        timed["pkuseg_cut"] = _phase(_cut, _texts(normalised), processes)
+    if "lac_tag" in phases:
+        timed["lac_tag"] = _phase(_tag, _texts(normalised), processes)
+    if "score_document" in phases:
+        timed["score_document"] = _phase(_score, _score_items(project / "data" / "segmented" / source,
+                                                              project / "data" / "entities" / f"{source}.parquet"),
+                                         processes)
+    compute = sum(p["busy_s"] for p in timed.values())
+    compute_cpu = sum(p["cpu_s"] for p in timed.values())
     load = sum(loads.values())
     return {
         "processes": processes,
         "load_s": {k: round(v, 3) for k, v in loads.items()},
         "load_cpu_s": round(load_cpu, 3),
-        "phases": phases,
+        "phases": timed,
         "compute_s": round(compute, 3),
         "compute_cpu_s": round(compute_cpu, 3),
         "models_alone_s": round(compute + load, 3),
@@ -215,8 +228,9 @@ def main() -> None:
     parser.add_argument("--project", type=Path, required=True)
     parser.add_argument("--source", required=True)
     parser.add_argument("--processes", type=int, default=1)
+    parser.add_argument("--phases", nargs="+", choices=PHASES, default=list(PHASES))
     args = parser.parse_args()
-    print(json.dumps(measure(args.project.resolve(), args.source, args.processes)))
+    print(json.dumps(measure(args.project.resolve(), args.source, args.processes, tuple(args.phases))))
 
 
 if __name__ == "__main__":

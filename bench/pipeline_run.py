@@ -8,9 +8,11 @@ each process count (`segment.n_process` = `ner.n_process`), every stage runs as 
 `python -m pipeline <stage> ...` process, in dvc.yaml order: ingest, normalise, segment, ner,
 sentiment, evaluate-gold, aggregate, report. Each stage's wall time therefore includes interpreter
 start-up and model loading; end to end is their sum (`dvc repro` runs the same commands, plus its
-own bookkeeping, measured by `python -m bench incremental`). After each pipeline run the models
-alone (bench.models) run on the same normalised text, in a child process, with the same process
-count. Characters are those of the normalised text; medians over the repeats.
+own bookkeeping, measured by `python -m bench incremental`). The models alone (bench.models) run
+on the same text, in child processes, with the same process count, each model right after the
+stage built on it (pkuseg's cut after segment, LAC after ner, the scorer after sentiment): this
+host's speed drifts by a quarter over minutes, and a stage and its model timed seconds apart see
+the same host. Characters are those of the normalised text; medians over the repeats.
 
 Every run is appended to bench/results/pipeline_runs.jsonl, the summary to bench/results/pipeline.jsonl.
 """
@@ -68,15 +70,46 @@ def run_pipeline(project: Project, source: str) -> list[dict[str, Any]]:
     return out
 
 
-def run_models(project: Project, source: str, processes: int) -> dict[str, Any]:
+def run_models(project: Project, source: str, processes: int, phases: Sequence[str] | None = None
+               ) -> dict[str, Any]:
     """The models-alone measurement (bench.models) in a child process, on the project's outputs."""
     env = project.env()
     env["PYTHONPATH"] = str(REPO)  # `bench` from the repository, `pipeline` from the copy (the cwd)
     m = run_measured([sys.executable, "-m", "bench.models", "--project", str(project.root), "--source", source,
-                      "--processes", str(processes)], project.root, env)
+                      "--processes", str(processes), *(["--phases", *phases] if phases else [])], project.root, env)
+    if m.returncode != 0:
+        raise RuntimeError(f"bench.models failed ({m.returncode}): {m.stderr[-2000:]}")
     out = json.loads(m.stdout.strip().splitlines()[-1])
     out.update({"process_wall_s": m.wall_s, "max_rss_mib": m.max_rss_mib, "peak_pss_mib": m.peak_pss_mib})
     return out
+
+
+# The model each stage is built on: timed alone right after the stage (bench.models phases).
+MODEL_AFTER = {"segment": "pkuseg_cut", "ner": "lac_tag", "sentiment": "score_document"}
+
+
+def combine_models(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """One models-alone record from per-phase ones: times add up, memory is the largest."""
+    out: dict[str, Any] = {"processes": parts[0]["processes"], "load_s": {}, "phases": {}, "paired": True}
+    for part in parts:
+        out["load_s"].update(part["load_s"])
+        out["phases"].update(part["phases"])
+    for key in ("load_cpu_s", "compute_s", "compute_cpu_s", "models_alone_s", "models_alone_cpu_s", "process_wall_s"):
+        out[key] = round(sum(part[key] for part in parts), 3)
+    for key in ("max_rss_mib", "peak_pss_mib"):
+        out[key] = max(part[key] for part in parts)
+    return out
+
+
+def run_pipeline_paired(project: Project, source: str, processes: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Every stage once, in order, each model alone right after its stage: (stages, models)."""
+    stages, parts = [], []
+    for label, args in project.stage_commands(source):
+        m = project.stage(*args)
+        stages.append({"stage": label, **m.as_dict()})
+        if label in MODEL_AFTER:
+            parts.append(run_models(project, source, processes, [MODEL_AFTER[label]]))
+    return stages, combine_models(parts)
 
 
 def _median(values: Sequence[float]) -> float:
@@ -201,13 +234,16 @@ def run(corpus: str, n: int | None = None, processes: Sequence[int] = (1, 2), re
             for p in processes:
                 project.set_params(processes=p)
                 before = load_average()
-                stages = run_pipeline(project, source)
+                if models:
+                    stages, alone = run_pipeline_paired(project, source, p)
+                else:
+                    stages, alone = run_pipeline(project, source), None
                 if not chars:
                     articles, chars = corpus_size(project, source)
                 record: dict[str, Any] = {**config, "processes": p, "repeat": r, "articles": articles,
                                           "chars": chars, "stages": stages}
-                if models:
-                    record["models"] = run_models(project, source, p)
+                if alone:
+                    record["models"] = alone
                 record["load_before"], record["load_after"] = before, load_average()
                 results.append(f"{record_as}_runs", record)
                 runs.append(record)
