@@ -18,6 +18,17 @@ TRADITIONAL = (
 )
 
 
+def ingest_huaxia(folder: Path) -> Path:
+    """The bundled huaxia_wire source (20 articles) ingested as source "hx" into `folder`; the
+    Parquet file's path. For stage tests that need real ingested rows without a DVC project."""
+    from pipeline.ingest import ingest_source
+
+    options = {"format": "jsonl", "path": str(REPO / "data/sources/huaxia_wire/articles.jsonl"),
+               "fields": {"id": "guid", "title": "headline", "text": "body"}, "allow_outside": True}
+    ingest_source("hx", options, folder / "in.parquet", folder / "in.rej", folder / "in.json", root=folder)
+    return folder / "in.parquet"
+
+
 @pytest.fixture
 def repo() -> Path:
     return REPO

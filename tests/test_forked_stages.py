@@ -12,18 +12,13 @@ from pathlib import Path
 import pytest
 
 from pipeline.fingerprint import fingerprint_source
-from pipeline.ingest import ingest_source
 from pipeline.normalise import NormaliseConfig, normalise_source
-from tests.conftest import REPO
+from tests.conftest import ingest_huaxia
 
 
 @pytest.fixture(scope="module")
 def ingested(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    d = tmp_path_factory.mktemp("forked")
-    options = {"format": "jsonl", "path": str(REPO / "data/sources/huaxia_wire/articles.jsonl"),
-               "fields": {"id": "guid", "title": "headline", "text": "body"}, "allow_outside": True}
-    ingest_source("hx", options, d / "in.parquet", d / "in.rej", d / "in.json", root=d)
-    return d / "in.parquet"
+    return ingest_huaxia(tmp_path_factory.mktemp("forked"))
 
 
 def _normalise(ingested: Path, out: Path, n_process: int) -> Path:

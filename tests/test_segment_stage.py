@@ -10,11 +10,10 @@ import pytest
 from spacy.tokens import DocBin
 
 from pipeline.docstore import count_docs, iter_docs, part_paths
-from pipeline.ingest import ingest_source
 from pipeline.nlp import load_nlp
 from pipeline.normalise import NormaliseConfig, normalise_source
 from pipeline.segment import segment_source
-from tests.conftest import REPO
+from tests.conftest import REPO, ingest_huaxia
 
 MODEL = REPO / "models" / "zh_pipeline"
 
@@ -22,10 +21,7 @@ MODEL = REPO / "models" / "zh_pipeline"
 @pytest.fixture(scope="module")
 def normalised(tmp_path_factory: pytest.TempPathFactory) -> Path:
     d = tmp_path_factory.mktemp("seg")
-    options = {"format": "jsonl", "path": str(REPO / "data/sources/huaxia_wire/articles.jsonl"),
-               "fields": {"id": "guid", "title": "headline", "text": "body"}, "allow_outside": True}
-    ingest_source("hx", options, d / "in.parquet", d / "in.rej", d / "in.json", root=d)
-    normalise_source("hx", d / "in.parquet", d / "norm.parquet", d / "norm.rej", d / "norm.json", NormaliseConfig())
+    normalise_source("hx", ingest_huaxia(d), d / "norm.parquet", d / "norm.rej", d / "norm.json", NormaliseConfig())
     return d / "norm.parquet"
 
 
