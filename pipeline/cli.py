@@ -298,8 +298,7 @@ def cmd_fingerprint(args: argparse.Namespace) -> int:
     source_options(params, args.source)
     k = int((params.get("aggregate") or {}).get("shingle_size", SHINGLE_SIZE))
     n = fingerprint_source(paths.normalised(args.source), paths.fingerprints(args.source), k,
-                           n_process=stage_processes(args, params, "fingerprint"),
-                           execution=execution_settings(params))
+                           n_process=stage_processes(args, params, "fingerprint"))
     print(f"fingerprint@{args.source}: in={n} out={n} rejected=0")
     return 0
 
