@@ -18,7 +18,7 @@ from typing import Any
 import spacy
 
 from pipeline import fetch, safe_pickle
-from pipeline.kb import load_kb
+from pipeline.kb import VARIANTS_FILE, load_kb, variant_table
 from pipeline.zh_tokenizer import PKUSEG_TABLES, NewsTokenizer, write_lines
 
 
@@ -99,6 +99,9 @@ def build_pipeline(
         nlp.meta["license"] = manifest["sources"].get("pkuseg", manifest["sources"].get("jieba"))["licence"]
         built = staging / "zh_pipeline"
         nlp.to_disk(built)
+        table = variant_table(s for company in kb.companies.values() for s in company.surfaces)
+        (built / VARIANTS_FILE).write_text(json.dumps(table, ensure_ascii=False, indent=0, sort_keys=True) + "\n",
+                                           encoding="utf-8")
         (built / "newslens.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True)
                                              + "\n", encoding="utf-8")
         _replace_dir(built, out)

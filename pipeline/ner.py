@@ -37,7 +37,7 @@ from pipeline.company_names import looks_like_company
 from pipeline.doc_text import doc_text, remember_text
 from pipeline.docstore import count_docs, docbin_texts, iter_docbin_chunks
 from pipeline.execution import ExecutionSettings, map_chunks, runs_in_process
-from pipeline.kb import KnowledgeBase, load_kb
+from pipeline.kb import KnowledgeBase, load_kb, load_stored_variants
 from pipeline.linker import Linker
 from pipeline.ner_trained import MODEL_MODES, ModelSpan, check_model_dir, doc_model_spans
 from pipeline.nlp import load_nlp
@@ -174,6 +174,7 @@ def ner_pipeline(model_path: str | os.PathLike[str], kb_path: str | os.PathLike[
     if ner_model not in MODEL_MODES:
         raise ValueError(f"ner_model must be one of {', '.join(MODEL_MODES)}, not {ner_model!r}")
     nlp = load_nlp(model_path)
+    load_stored_variants(model_path)  # before the company ruler asks for them
     wanted = {"lac": ["lac_ner"], "trained": ["trained_ner"], "both": ["trained_ner", "lac_ner"]}[ner_model]
     attached = [n for n in nlp.pipe_names if n in ("lac_ner", "trained_ner")]
     if "company_ruler" in nlp.pipe_names and attached == wanted:

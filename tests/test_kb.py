@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from pipeline.kb import KBError, load_kb, parse_entries, script_variants
+from pipeline import kb as kb_module
+from pipeline.kb import VARIANTS_FILE, KBError, load_kb, parse_entries, script_variants
 from tests.conftest import REPO
 
 REQUIRED = [
@@ -53,6 +56,23 @@ def test_traditional_forms_are_generated_not_typed(kb) -> None:
     assert "騰訊" in script_variants("腾讯")
     text = (REPO / "data" / "kb" / "companies.yaml").read_text(encoding="utf-8")
     assert "騰訊" not in text and "華為" not in text
+
+
+def test_built_pipeline_stores_the_variants_opencc_gives(kb) -> None:
+    # The ner stage reads this table instead of running OpenCC: it must hold every KB name, and
+    # exactly what the converters give for it.
+    table = json.loads((REPO / "models" / "zh_pipeline" / VARIANTS_FILE).read_text(encoding="utf-8"))
+    assert set(table) == {s for company in kb.companies.values() for s in company.surfaces}
+    assert table["腾讯"] == ["騰訊"]
+    assert table == {text: list(kb_module._script_variants(text)) for text in table}
+
+
+def test_a_name_missing_from_the_stored_table_is_converted(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A KB edited after the models were built: new names still get their Traditional forms.
+    monkeypatch.setattr(kb_module, "_STORED_VARIANTS", {})
+    kb_module.use_stored_variants({"腾讯": ["騰訊"]})
+    assert script_variants("腾讯") == ["騰訊"]
+    assert "華為" in script_variants("华为")
 
 
 def _entry(cid: str, **kw: object) -> dict:
