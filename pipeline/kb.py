@@ -63,8 +63,8 @@ _YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 # Variants computed by build_models for the KB it was built from (VARIANTS_FILE in the built
-# pipeline): the ner stage reads them instead of loading OpenCC's four pure-Python converters, a
-# third of a second in every ner process. A string missing from the table is converted as before.
+# pipeline): the ner stage reads them instead of loading OpenCC's four pure-Python converters (its
+# start on 10 articles: 1.50 -> 1.40 s). A string missing from the table is converted as before.
 VARIANTS_FILE = "script_variants.json"
 _STORED_VARIANTS: dict[str, tuple[str, ...]] = {}
 
@@ -85,13 +85,11 @@ def use_stored_variants(table: Mapping[str, Sequence[str]]) -> None:
     _STORED_VARIANTS.update({text: tuple(variants) for text, variants in table.items()})
 
 
-def load_stored_variants(model_dir: str | Path) -> bool:
-    """`use_stored_variants` with the table in a built pipeline; False when it has none (an older build)."""
+def load_stored_variants(model_dir: str | Path) -> None:
+    """`use_stored_variants` with the table in a built pipeline, if it has one (an older build has not)."""
     path = Path(model_dir) / VARIANTS_FILE
-    if not path.is_file():
-        return False
-    use_stored_variants(json.loads(path.read_text(encoding="utf-8")))
-    return True
+    if path.is_file():
+        use_stored_variants(json.loads(path.read_text(encoding="utf-8")))
 
 
 @functools.cache

@@ -174,7 +174,6 @@ def ner_pipeline(model_path: str | os.PathLike[str], kb_path: str | os.PathLike[
     if ner_model not in MODEL_MODES:
         raise ValueError(f"ner_model must be one of {', '.join(MODEL_MODES)}, not {ner_model!r}")
     nlp = load_nlp(model_path)
-    load_stored_variants(model_path)  # before the company ruler asks for them
     wanted = {"lac": ["lac_ner"], "trained": ["trained_ner"], "both": ["trained_ner", "lac_ner"]}[ner_model]
     attached = [n for n in nlp.pipe_names if n in ("lac_ner", "trained_ner")]
     if "company_ruler" in nlp.pipe_names and attached == wanted:
@@ -182,6 +181,7 @@ def ner_pipeline(model_path: str | os.PathLike[str], kb_path: str | os.PathLike[
     for name in ("company_ruler", "lac_ner", "trained_ner", "company_linker"):
         if name in nlp.pipe_names:
             nlp.remove_pipe(name)
+    load_stored_variants(model_path)  # the company ruler and the linker ask for every KB name's variants
     nlp.add_pipe("company_ruler", config={"kb_path": str(kb_path), "cues": list(cues), "cue_window": cue_window})
     for name in wanted:
         if name == "trained_ner":
