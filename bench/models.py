@@ -104,7 +104,7 @@ def _doc_targets(entities: Path) -> Iterator[tuple[str, Targets, Targets]]:
 
 def _score_items(segmented: Path, entities: Path) -> Iterator[ScoreItem]:
     """(DocBin part, its doc ids, targets of its documents) for every part, streaming both inputs."""
-    from pipeline.docstore import part_paths, read_doc_ids
+    from pipeline.docbin_tokens import part_paths, read_doc_ids
 
     targets = _doc_targets(entities)
     pending = next(targets, None)

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy
-from spacy.attrs import ORTH, SENT_START
+from spacy.attrs import ORTH
 from spacy.strings import hash_string
 from spacy.symbols import IDS as SYMBOLS
 from spacy.tokens import Doc, DocBin
@@ -27,6 +27,7 @@ from spacy.tokens._dict_proxies import SpanGroups
 from spacy.vocab import Vocab
 
 from pipeline.artefacts import stale_temp_paths
+from pipeline.docbin_tokens import part_paths, read_doc_ids, write_symbols
 
 ATTRS = ["ORTH", "SENT_START"]
 _SYMBOLS = frozenset(SYMBOLS)
@@ -76,14 +77,6 @@ def append_tokens(docbin: DocBin, words: list[str], spaces: list[bool], starts: 
         raise ValueError("append_tokens writes no user data; use a DocBin with store_user_data=False")
 
 
-def part_paths(folder: str | os.PathLike[str]) -> list[Path]:
-    return sorted(Path(folder).glob("part-*.spacy"))
-
-
-def read_doc_ids(folder: str | os.PathLike[str]) -> list[list[str]]:
-    return json.loads((Path(folder) / "doc_ids.json").read_text(encoding="utf-8"))
-
-
 def iter_docs(folder: str | os.PathLike[str], vocab: Vocab) -> Iterator[Doc]:
     """Documents in the order they were written, one part in memory at a time, with
     `doc.user_data["doc_id"]` set."""
@@ -106,29 +99,6 @@ def docbin_texts(docbin: DocBin) -> list[str]:
     return texts
 
 
-def iter_token_lists(folder: str | os.PathLike[str]) -> Iterator[tuple[str, list[str], list[bool], list[bool]]]:
-    """(doc_id, words, trailing-space flags, sentence starts) per document, in `iter_docs` order,
-    read straight from the DocBin arrays.
-
-    For a reader that needs only the tokens (the sentiment stage): building a Doc and then one Python
-    Token object per word to read them back cost that stage a third of its time.
-    `tests/test_docstore.py` checks the result against `iter_docs`.
-    """
-    ids = read_doc_ids(folder)
-    for part, part_ids in zip(part_paths(folder), ids, strict=True):
-        docbin = DocBin().from_disk(part)
-        start_col = docbin.attrs.index(SENT_START) if SENT_START in docbin.attrs else None
-        for words, tokens, spaces, doc_id in zip(_words_per_doc(docbin), docbin.tokens, docbin.spaces, part_ids,
-                                                 strict=True):
-            if start_col is None:
-                starts = [i == 0 for i in range(len(words))]
-            else:
-                starts = (tokens[:, start_col].view("int64") == 1).tolist()
-                if starts:
-                    starts[0] = True  # the first token always starts a sentence, as Token.is_sent_start says
-            yield doc_id, words, spaces.reshape(-1).astype(bool).tolist(), starts
-
-
 def iter_docbin_chunks(folder: str | os.PathLike[str], size: int) -> Iterator[tuple[DocBin, list[str]]]:
     """The documents in DocBins of at most `size` (never across parts), with their ids: slices of
     each part's arrays, so that handing documents to worker processes builds no Doc on the way."""
@@ -145,12 +115,9 @@ def iter_docbin_chunks(folder: str | os.PathLike[str], size: int) -> Iterator[tu
             yield chunk, part_ids[i : i + size]
 
 
-def count_docs(folder: str | os.PathLike[str]) -> int:
-    return sum(len(part_ids) for part_ids in read_doc_ids(folder))
-
-
 class DocPartWriter:
-    """Collect DocBin chunks into parts of `part_size` documents and write them atomically."""
+    """Collect DocBin chunks into parts of `part_size` documents and write them atomically, with
+    the doc ids and the spaCy symbols among the words (`docbin_tokens.SYMBOLS_FILE`)."""
 
     def __init__(self, folder: str | os.PathLike[str], part_size: int = 500) -> None:
         self.folder = Path(folder)
@@ -160,6 +127,7 @@ class DocPartWriter:
         self._current_ids: list[str] = []
         self._ids: list[list[str]] = []
         self._parts = 0
+        self._symbols: dict[str, int] = {}
         self._tmp: Path | None = None
 
     def __enter__(self) -> DocPartWriter:
@@ -192,6 +160,7 @@ class DocPartWriter:
         if len(self._current) == 0 and self._parts > 0:
             return
         self._current.to_disk(self._tmp / f"part-{self._parts:05d}.spacy")
+        self._symbols.update((w, SYMBOLS[w]) for w in _SYMBOLS.intersection(self._current.strings))
         self._ids.append(self._current_ids)
         self._parts += 1
         self._current = DocBin(attrs=ATTRS)
@@ -205,6 +174,7 @@ class DocPartWriter:
         if len(self._current) or self._parts == 0:
             self._flush()
         (self._tmp / "doc_ids.json").write_text(json.dumps(self._ids, ensure_ascii=False), encoding="utf-8")
+        write_symbols(self._tmp, self._symbols)
         old = self.folder.with_name(f".{self.folder.name}.old")
         if old.exists():
             shutil.rmtree(old)

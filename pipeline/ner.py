@@ -35,7 +35,8 @@ from pipeline.artefacts import ParquetBatchWriter, atomic_open, write_json
 from pipeline.company_matcher import DEFAULT_CUES, CompanyMatcher, Mention
 from pipeline.company_names import looks_like_company
 from pipeline.doc_text import doc_text, remember_text
-from pipeline.docstore import count_docs, docbin_texts, iter_docbin_chunks
+from pipeline.docbin_tokens import count_docs
+from pipeline.docstore import docbin_texts, iter_docbin_chunks
 from pipeline.execution import ExecutionSettings, map_chunks, runs_in_process
 from pipeline.kb import KnowledgeBase, load_kb, load_stored_variants
 from pipeline.linker import Linker

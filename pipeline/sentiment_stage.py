@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 
 from pipeline.accounting import Tally
 from pipeline.artefacts import ParquetBatchWriter, write_json
-from pipeline.docstore import count_docs, iter_token_lists
+from pipeline.docbin_tokens import count_docs, iter_token_lists
 from pipeline.execution import ExecutionSettings, map_chunks
 from pipeline.kb import KnowledgeBase
 from pipeline.lexicons import load_lexicons

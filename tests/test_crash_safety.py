@@ -24,7 +24,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.docstore import count_docs
+from pipeline.docbin_tokens import count_docs
 from tests.conftest import REPO
 from tests.dvc_helpers import clone_tree, dvc, read_params, write_params
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from spacy.tokens import Doc, DocBin
 from spacy.vocab import Vocab
 
+from pipeline.docbin_tokens import iter_token_lists
 from pipeline.docstore import (
     ATTRS,
     DocPartWriter,
@@ -14,7 +15,6 @@ from pipeline.docstore import (
     docbin_texts,
     iter_docbin_chunks,
     iter_docs,
-    iter_token_lists,
 )
 
 SAMPLES = [
@@ -56,7 +56,8 @@ def test_parts_and_ids_round_trip(tmp_path: Path) -> None:
     assert docs[1].text == "Tik Tok 与淘宝？"
     assert docs[2].text == "用户ID 与ORG case number X"
     assert sorted(p.name for p in (tmp_path / "seg").iterdir()) == ["doc_ids.json", "part-00000.spacy",
-                                                                    "part-00001.spacy", "part-00002.spacy"]
+                                                                    "part-00001.spacy", "part-00002.spacy",
+                                                                    "symbols.json"]
 
 
 def _write(folder: Path, copies: int, part_size: int) -> None:

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 from spacy.tokens import DocBin
 
-from pipeline.docstore import count_docs, iter_docs, part_paths
+from pipeline.docbin_tokens import count_docs, part_paths
+from pipeline.docstore import iter_docs
 from pipeline.nlp import load_nlp
 from pipeline.normalise import NormaliseConfig, normalise_source
 from pipeline.segment import segment_source
