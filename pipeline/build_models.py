@@ -18,12 +18,14 @@ from typing import Any
 import spacy
 
 from pipeline import fetch, safe_pickle
+from pipeline.docparts import write_symbol_table
 from pipeline.kb import VARIANTS_FILE, load_kb, variant_table
-from pipeline.zh_tokenizer import PKUSEG_TABLES, NewsTokenizer, write_lines
+from pipeline.segmenter import PKUSEG_TABLES, write_lines
+from pipeline.zh_tokenizer import NewsTokenizer
 
 
 def convert_pkuseg(archive: Path, members: dict[str, str], out_dir: Path) -> list[str]:
-    """Write pkuseg's tables in the layout `zh_tokenizer.load_pkuseg` reads; return the default
+    """Write pkuseg's tables in the layout `segmenter.load_pkuseg` reads; return the default
     dictionary words.
 
     The feature names go one per line, in index order (their indices are 0, 1, 2 … in that order, which
@@ -102,6 +104,7 @@ def build_pipeline(
         table = variant_table(s for company in kb.companies.values() for s in company.surfaces)
         (built / VARIANTS_FILE).write_text(json.dumps(table, ensure_ascii=False, indent=0, sort_keys=True) + "\n",
                                            encoding="utf-8")
+        write_symbol_table(built)  # so that the segment stage writes DocBin parts without importing spaCy
         (built / "newslens.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True)
                                              + "\n", encoding="utf-8")
         _replace_dir(built, out)

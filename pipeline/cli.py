@@ -362,10 +362,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         nlp = load_nlp(args.pipeline_model or args.model or paths.MODEL_DIR)
         cut = nlp.tokenizer.cut
         if args.baseline:
-            from pipeline.zh_tokenizer import load_pkuseg
+            from pipeline.segmenter import load_pkuseg
 
-            tok = nlp.tokenizer
-            raw = load_pkuseg(tok._pkuseg_dir, (), tok._other_words)
+            core = nlp.tokenizer.core
+            raw = load_pkuseg(core.pkuseg_dir, (), core.other_words)
             cut = raw.cut
         result = evaluate_segmentation(args.corpus, args.data_dir, cut, args.opencc, args.limit)
         result["segmenter"] = "raw-pkuseg" if args.baseline else "pipeline"

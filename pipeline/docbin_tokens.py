@@ -8,7 +8,7 @@ per attribute), the flat trailing-space flags, the documents' lengths and the so
 part's strings. A token's ORTH value is the 64-bit MurmurHash (MurmurHash64A, seed 1) of the
 string's UTF-8 bytes, except for spaCy's few hundred reserved symbol strings (ID, ORG, X, case …),
 whose value is the symbol's id. English words in Chinese news hit those in about half the parts of
-the short-news benchmark, so the writer (`docstore.DocPartWriter`) records the ones among its words
+the short-news benchmark, so the writer (`docparts.DocPartWriter`) records the ones among its words
 in `symbols.json` beside `doc_ids.json`; only a folder without that file (written by older code)
 makes this reader import spaCy for its symbol table.
 

@@ -1,7 +1,8 @@
 """Segment stage: words and sentence boundaries for every normalised article, as DocBin parts.
 
 Segmentation is the slowest step, so the stage's own overhead is kept small (texts are read by
-column batch, documents travel between processes as compact DocBin bytes) and the work can be spread
+column batch; spaCy is not imported: the segmenter and the part writer need none of it; documents
+travel between processes as plain word lists and are hashed once per part) and the work can be spread
 over several processes or Dask workers (pipeline.execution): the model is loaded once per process,
 chunks come back in submission order, so the output is identical for any process count or backend.
 """
@@ -9,58 +10,49 @@ chunks come back in submission order, so the output is identical for any process
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
-from spacy.language import Language
-from spacy.tokens import DocBin
 
 from pipeline.accounting import Tally
 from pipeline.artefacts import write_json, write_jsonl
-from pipeline.docstore import ATTRS, DocPartWriter, append_tokens
-from pipeline.execution import ExecutionSettings, map_chunks, runs_in_process
-from pipeline.nlp import load_nlp
+from pipeline.docparts import DocPartWriter, PartBuilder, read_symbol_table
+from pipeline.execution import ExecutionSettings, map_chunks
 from pipeline.progress import progress
 from pipeline.records import Reject
+from pipeline.segmenter import Segmenter
 
 
 @dataclass(frozen=True)
 class SegmentModel:
-    """What a worker needs to segment: the built pipeline, loaded once per process."""
+    """What a worker needs to segment: the built pipeline's segmenter, loaded once per process."""
 
     model_path: str
 
-    def build(self) -> Language:
-        nlp = load_nlp(self.model_path)
-        nlp.tokenizer.ensure_loaded()  # type: ignore[attr-defined]  (lazy otherwise; loaded before any fork)
-        return nlp
+    def build(self) -> Segmenter:
+        seg = Segmenter.from_pipeline(self.model_path)
+        seg.load()  # lazy otherwise; loaded before any fork
+        return seg
 
 
-def _segment_chunk(nlp: Language, chunk: list[tuple[str, str]]) -> tuple[DocBin, list[str], list[tuple[str, str]]]:
-    """Tokenize a chunk of (doc_id, text); return a DocBin, its doc ids, and the failures."""
-    tokenize = nlp.tokenizer.tokenize  # type: ignore[attr-defined]
-    out = DocBin(attrs=ATTRS)
+def _segment_chunk(seg: Segmenter,
+                   chunk: list[tuple[str, str]]) -> tuple[PartBuilder, list[str], list[tuple[str, str]]]:
+    """Tokenize a chunk of (doc_id, text); return its documents, their ids, and the failures."""
+    out = PartBuilder()
     ids = []
     failures = []
     for doc_id, text in chunk:
         try:
-            words, spaces, starts = tokenize(text)
+            words, spaces, starts = seg.tokenize(text)
         except Exception as exc:
             failures.append((doc_id, f"{type(exc).__name__}: {exc}"))
             continue
-        append_tokens(out, words, spaces, starts)
+        out.add(words, spaces, starts)
         ids.append(doc_id)
     return out, ids, failures
-
-
-def _segment_chunk_bytes(nlp: Language,
-                         chunk: list[tuple[str, str]]) -> tuple[bytes, list[str], list[tuple[str, str]]]:
-    """Worker-process variant: a DocBin travels between processes as its compact bytes."""
-    out, ids, failures = _segment_chunk(nlp, chunk)
-    return out.to_bytes(), ids, failures
 
 
 def _chunks(path: Path, size: int) -> Iterator[list[tuple[str, str]]]:
@@ -87,13 +79,11 @@ def segment_source(
     tally = Tally(name, "segment")
     rejects: list[dict[str, Any]] = []
     total = pq.ParquetFile(in_path).metadata.num_rows
-    chunks = _chunks(Path(in_path), chunk_size)
-    func = _segment_chunk if runs_in_process(execution, n_process) else _segment_chunk_bytes
-    results = map_chunks(func, spec, chunks, execution, n_process)
-    with DocPartWriter(out_dir, part_size) as writer, progress(total, f"segment@{name}") as bar:
-        for data, ids, failures in results:
-            chunk = DocBin().from_bytes(data) if isinstance(data, bytes) else data
-            writer.add_docbin(chunk, ids)
+    symbols: Mapping[str, int] = read_symbol_table(model_path)
+    results = map_chunks(_segment_chunk, spec, _chunks(Path(in_path), chunk_size), execution, n_process)
+    with DocPartWriter(out_dir, symbols, part_size) as writer, progress(total, f"segment@{name}") as bar:
+        for chunk, ids, failures in results:
+            writer.add(chunk, ids)
             tally.records_in += len(chunk) + len(failures)
             tally.records_out += len(chunk)
             for doc_id, why in failures:

@@ -167,7 +167,7 @@ def test_killed_segment_keeps_the_previous_version(bulk_repo: Path) -> None:
 def test_stale_temp_files_are_removed_by_the_next_write(tmp_path: Path) -> None:
     """Only the temp names of the artefact being written are removed, nothing else."""
     from pipeline.artefacts import write_json
-    from pipeline.docstore import DocPartWriter
+    from pipeline.docparts import DocPartWriter
 
     stale = [".a.json.k3j_9x0q.tmp", ".seg.ab12cd34"]
     kept = [".a.json.notes.tmp", ".b.json.k3j_9x0q.tmp", ".a.jsonl.k3j_9x0q.tmp", "a.json.k3j_9x0q.tmp", ".seg.old2"]
@@ -178,7 +178,7 @@ def test_stale_temp_files_are_removed_by_the_next_write(tmp_path: Path) -> None:
         else:
             (tmp_path / name).write_text("x", encoding="utf-8")
     write_json(tmp_path / "a.json", {"ok": True})
-    with DocPartWriter(tmp_path / "seg"):
+    with DocPartWriter(tmp_path / "seg", symbols={}):
         pass
     names = {p.name for p in tmp_path.iterdir()}
     assert names == {"a.json", "seg", *kept}

@@ -20,7 +20,8 @@ from spacy.tokens import Doc, DocBin
 from spacy.vocab import Vocab
 
 from pipeline.docbin_tokens import ORTH, SENT_START, SYMBOLS_FILE, iter_token_lists, murmurhash64a, read_part
-from pipeline.docstore import ATTRS, DocPartWriter, append_tokens, iter_docs
+from pipeline.docparts import DocPartWriter, PartBuilder
+from pipeline.docstore import ATTRS, iter_docs
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -37,15 +38,19 @@ def test_hash_is_spacys_string_hash() -> None:
     assert murmurhash64a([s.encode("utf-8") for s in strings]).tolist() == [hash_string(s) for s in strings]
 
 
-def _docbin(docs: list[tuple[list[str], list[bool], list[bool]]], fast: bool) -> DocBin:
+def _write_part(path: Path, docs: list[tuple[list[str], list[bool], list[bool]]], ours: bool) -> None:
+    """A part as the segment stage writes it, or as spaCy's Doc + DocBin.add would."""
+    if ours:
+        part = PartBuilder()
+        for doc in docs:
+            part.add(*doc)
+        path.write_bytes(part.to_bytes(dict(IDS)))
+        return
     docbin = DocBin(attrs=ATTRS)
     vocab = Vocab()
     for words, spaces, starts in docs:
-        if fast:
-            append_tokens(docbin, words, spaces, starts)
-        else:
-            docbin.add(Doc(vocab, words=words, spaces=spaces, sent_starts=starts))
-    return docbin
+        docbin.add(Doc(vocab, words=words, spaces=spaces, sent_starts=starts))
+    docbin.to_disk(path)
 
 
 DOCS = [
@@ -59,10 +64,10 @@ DOCS = [
 ]
 
 
-@pytest.mark.parametrize("fast", [True, False], ids=["append_tokens", "Doc+DocBin.add"])
-def test_read_part_matches_docbin(tmp_path: Path, fast: bool) -> None:
+@pytest.mark.parametrize("ours", [True, False], ids=["docparts", "Doc+DocBin.add"])
+def test_read_part_matches_docbin(tmp_path: Path, ours: bool) -> None:
     path = tmp_path / "part-00000.spacy"
-    _docbin(DOCS, fast).to_disk(path)
+    _write_part(path, DOCS, ours)
     part = read_part(path)
     ours = [(w, s.tolist()) for w, s in zip(part.words, part.spaces, strict=True)]
     theirs = [([t.text for t in d], [bool(t.whitespace_) for t in d])
@@ -80,11 +85,11 @@ def test_a_damaged_part_is_a_clear_error(tmp_path: Path) -> None:
 
 def _folder(tmp_path: Path) -> Path:
     folder = tmp_path / "seg"
-    with DocPartWriter(folder, part_size=2) as writer:
+    with DocPartWriter(folder, dict(IDS), part_size=2) as writer:
         for i, doc in enumerate(DOCS * 2):
-            chunk = DocBin(attrs=ATTRS)
-            append_tokens(chunk, *doc)
-            writer.add_docbin(chunk, [f"d{i}"])
+            chunk = PartBuilder()
+            chunk.add(*doc)
+            writer.add(chunk, [f"d{i}"])
     return folder
 
 

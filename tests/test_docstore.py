@@ -1,21 +1,17 @@
-"""The fast DocBin path gives exactly the documents that Doc + DocBin.add would."""
+"""The ner stage's readers of the DocBin parts (Docs, re-chunked DocBins, texts joined from the
+arrays) and the sentiment stage's token lists hand over exactly the same documents."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from spacy.tokens import Doc, DocBin
+from spacy.symbols import IDS
+from spacy.tokens import DocBin
 from spacy.vocab import Vocab
 
 from pipeline.docbin_tokens import iter_token_lists
-from pipeline.docstore import (
-    ATTRS,
-    DocPartWriter,
-    append_tokens,
-    docbin_texts,
-    iter_docbin_chunks,
-    iter_docs,
-)
+from pipeline.docparts import DocPartWriter, PartBuilder
+from pipeline.docstore import ATTRS, docbin_texts, iter_docbin_chunks, iter_docs
 
 SAMPLES = [
     (["阿里巴巴", "股价", "上涨", "。", "\n", "JD.COM", "下跌"], [False, False, False, False, False, True, False],
@@ -28,45 +24,13 @@ SAMPLES = [
 ]
 
 
-def test_append_tokens_matches_docbin_add() -> None:
-    vocab = Vocab()
-    fast, slow = DocBin(attrs=ATTRS), DocBin(attrs=ATTRS)
-    for words, spaces, starts in SAMPLES:
-        append_tokens(fast, words, spaces, starts)
-        slow.add(Doc(vocab, words=words, spaces=spaces, sent_starts=starts))
-    a = list(DocBin().from_bytes(fast.to_bytes()).get_docs(Vocab()))
-    b = list(DocBin().from_bytes(slow.to_bytes()).get_docs(Vocab()))
-    for x, y in zip(a, b, strict=True):
-        assert x.text_with_ws == y.text_with_ws
-        assert [t.text for t in x] == [t.text for t in y]
-        assert [t.is_sent_start for t in x] == [t.is_sent_start for t in y]
-        assert [s.text for s in x.sents] == [s.text for s in y.sents]
-    for x, y in zip(fast.tokens, slow.tokens, strict=True):
-        assert (x == y).all()
-
-
-def test_parts_and_ids_round_trip(tmp_path: Path) -> None:
-    with DocPartWriter(tmp_path / "seg", part_size=1) as writer:
-        for i, (words, spaces, starts) in enumerate(SAMPLES):
-            chunk = DocBin(attrs=ATTRS)
-            append_tokens(chunk, words, spaces, starts)
-            writer.add_docbin(chunk, [f"s:{i}"])
-    docs = list(iter_docs(tmp_path / "seg", Vocab()))
-    assert [d.user_data["doc_id"] for d in docs] == ["s:0", "s:1", "s:2"]
-    assert docs[1].text == "Tik Tok 与淘宝？"
-    assert docs[2].text == "用户ID 与ORG case number X"
-    assert sorted(p.name for p in (tmp_path / "seg").iterdir()) == ["doc_ids.json", "part-00000.spacy",
-                                                                    "part-00001.spacy", "part-00002.spacy",
-                                                                    "symbols.json"]
-
-
 def _write(folder: Path, copies: int, part_size: int) -> None:
-    with DocPartWriter(folder, part_size=part_size) as writer:
+    with DocPartWriter(folder, dict(IDS), part_size=part_size) as writer:
         for i in range(copies):
             for j, (words, spaces, starts) in enumerate(SAMPLES):
-                chunk = DocBin(attrs=ATTRS)
-                append_tokens(chunk, words, spaces, starts)
-                writer.add_docbin(chunk, [f"s:{i}-{j}"])
+                chunk = PartBuilder()
+                chunk.add(words, spaces, starts)
+                writer.add(chunk, [f"s:{i}-{j}"])
 
 
 def test_fast_readers_agree_with_docs(tmp_path: Path) -> None:

@@ -137,7 +137,7 @@ def test_ner_builds_its_name_patterns_without_loading_the_segmenter() -> None:
     """The ner stage reads documents that are already cut; building its KB patterns from the names
     cut at build time keeps the 170 MB segmenter (and 4 s of start-up) out of every ner process."""
     script = """
-import pipeline.zh_tokenizer as zt
+import pipeline.segmenter as zt
 def refuse(*a, **k):
     raise AssertionError("segmenter loaded")
 zt.load_pkuseg = zt.load_jieba = refuse

@@ -125,7 +125,7 @@ def test_converted_tables_segment_as_the_library_loads_them(tmp_path: Path, seed
     import spacy_pkuseg
 
     from bench.reference import library_model_dir
-    from pipeline.zh_tokenizer import load_pkuseg
+    from pipeline.segmenter import load_pkuseg
 
     ours = load_pkuseg(MODEL / "tokenizer" / "pkuseg_model", [], [])
     library = spacy_pkuseg.pkuseg(str(library_model_dir(tmp_path / "pkuseg")), user_dict=None)
