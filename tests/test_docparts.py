@@ -21,22 +21,10 @@ from spacy.vocab import Vocab
 from pipeline.docbin_tokens import SYMBOLS_FILE, read_doc_ids
 from pipeline.docparts import DOCBIN_VERSION, DocPartWriter, PartBuilder, read_symbol_table
 from pipeline.docstore import ATTRS, iter_docs
+from tests.test_docbin_tokens import DOCS  # an empty document, spaCy symbols (ID, ORG), emoji
 
 REPO = Path(__file__).resolve().parent.parent
 MODEL = REPO / "models" / "zh_pipeline"
-
-DOCS = [
-    (["阿里巴巴", "股价", "上涨", "。", "\n", "JD.COM", "下跌"], [False, False, False, False, False, True, False],
-     [True, False, False, False, True, False, False]),
-    ([], [], []),  # an empty document
-    # Words that are also spaCy symbols (attribute, tag, label names) have the symbol's id as ORTH, not
-    # a string hash: a news item with "ID" among its words once broke the ner stage's DocBin read.
-    (["用户", "ID", "与", "ORG", "case", "number", "X"], [False, True, False, True, True, True, False],
-     [True, False, False, False, False, False, False]),
-    (["Tik", "Tok", "与", "淘宝", "？", "😀"], [True, True, False, False, False, False],
-     [True, False, False, False, False, True]),
-]
-
 
 def _spacy_docbin(docs: list[tuple[list[str], list[bool], list[bool]]]) -> DocBin:
     """The same documents in spaCy's DocBin: its arrays filled with spaCy's ids for the words."""
