@@ -27,8 +27,8 @@ class NewsTokenizer(DummyTokenizer):
               pkuseg_default_words: Iterable[str] = (), remember: Iterable[str] = ()) -> None:
         """Texts in `remember` (the KB's names) are cut now and stored, so that the ner stage builds
         its name patterns without loading the 170 MB segmenter it otherwise never uses."""
-        self.core = Segmenter(self.core.name, self.core.max_sentence_chars, user_words, pkuseg_dir,
-                              pkuseg_default_words)
+        self.core = Segmenter.build(self.core.name, self.core.max_sentence_chars, user_words, pkuseg_dir,
+                                    pkuseg_default_words)
         self.core.load()
         self.core.remember(remember)
 

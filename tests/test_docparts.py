@@ -90,7 +90,7 @@ def test_writer_cuts_parts_at_chunk_boundaries_and_records_ids_and_symbols(tmp_p
 
 
 def test_the_segment_stage_does_not_import_spacy(tmp_path: Path) -> None:
-    """What the writer is for: every segment process starts without spaCy's import (about 1.4 s)."""
+    """What the writer is for: every segment process starts without importing spaCy."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
